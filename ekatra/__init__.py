@@ -1,0 +1,51 @@
+"""Ekatra: courses delivered as a drip of SMS and WhatsApp messages."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+
+def create_app(config: dict | None = None, environ: dict[str, str] | None = None) -> Flask:
+    """Build the Flask app: settings, extensions, blueprints, error handlers. Only wiring."""
+    from ekatra.config import Config
+    from flask_smorest import Api
+
+    from ekatra.extensions import db, jwt, migrate
+    from ekatra.errors import register_error_handlers
+    from ekatra.http import register_http_conventions, register_openapi
+
+    app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
+    app.config.from_mapping(Config(environ, instance_path=app.instance_path).as_dict())
+    if config:
+        app.config.from_mapping(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    jwt.init_app(app)
+    api = Api(app, spec_kwargs={"servers": [{"url": "/"}]})
+    register_openapi(app, api)
+    register_error_handlers(app)
+    register_http_conventions(app)
+
+    from ekatra.auth.mail import mailer_from_config
+    from ekatra.auth.routes import blp as auth_blp
+    from ekatra.auth.tokens import register_token_callbacks
+    from ekatra.courses.routes import blp as courses_blp
+    from ekatra.groups.routes import blp as groups_blp
+    from ekatra.health.routes import blp as health_blp
+
+    register_token_callbacks(jwt)
+    app.extensions["ekatra.mailer"] = mailer_from_config(app.config)
+    for blueprint in (auth_blp, courses_blp, groups_blp, health_blp):
+        api.register_blueprint(blueprint)
+
+    from ekatra.cli import register_commands
+
+    register_commands(app)
+    return app

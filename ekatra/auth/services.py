@@ -1,0 +1,154 @@
+"""Author accounts: signup, login sessions, logout, password reset, admins."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ekatra.auth.models import Author, LoginSession, PasswordReset
+from ekatra.auth.passwords import check_password, hash_password, password_problem
+from ekatra.errors import Conflict, Invalid, NotFound, Unauthorized
+from ekatra.extensions import db
+
+log = logging.getLogger(__name__)
+
+RESET_TOKEN_TTL = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: services scope every query by this."""
+
+    author_id: int
+    is_admin: bool = False
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().casefold()
+
+
+def _check_password_rules(password: str, field: str = "password") -> None:
+    problem = password_problem(password)
+    if problem:
+        raise Invalid(problem, {field: [problem]})
+
+
+def signup(*, name: str, email: str, contact: str | None, password: str, now: datetime,
+           rounds: int = 12, is_admin: bool = False) -> Author:
+    _check_password_rules(password)
+    email = normalise_email(email)
+    if db.session.scalar(select(Author.id).where(Author.email == email)) is not None:
+        raise Conflict("An account with this email already exists.", {"email": ["Already registered."]})
+    author = Author(email=email, name=name.strip(), contact=contact, is_admin=is_admin,
+                    password_hash=hash_password(password, rounds), created_at=now, updated_at=now)
+    db.session.add(author)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("An account with this email already exists.", {"email": ["Already registered."]}) from None
+    return author
+
+
+def login(*, email: str, password: str, now: datetime, session_ttl: timedelta) -> LoginSession:
+    author = db.session.scalar(select(Author).where(Author.email == normalise_email(email)))
+    if not check_password(password, author.password_hash if author else None) or author is None:
+        raise Unauthorized("Either email or password is incorrect.")
+    session = LoginSession(id=str(uuid.uuid4()), author=author, created_at=now,
+                           expires_at=now + session_ttl)
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+def active_session(session_id: str, now: datetime) -> LoginSession | None:
+    """The login session a token names, if it is neither revoked nor expired."""
+    session = db.session.get(LoginSession, session_id)
+    if session is None or session.revoked_at is not None or session.expires_at <= now:
+        return None
+    return session
+
+
+def logout(*, session_id: str, now: datetime) -> None:
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == session_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    db.session.commit()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def request_password_reset(*, email: str, now: datetime, mailer, reset_url: str) -> None:
+    """Mail a single-use link valid for an hour. Says nothing about whether the email exists."""
+    author = db.session.scalar(select(Author).where(Author.email == normalise_email(email)))
+    if author is None:
+        log.info("password reset asked for an unknown email")
+        return
+    token = secrets.token_urlsafe(32)
+    db.session.add(PasswordReset(author_id=author.id, token_hash=_token_hash(token),
+                                 created_at=now, expires_at=now + RESET_TOKEN_TTL))
+    db.session.commit()
+    mailer.send(
+        author.email,
+        "Reset your Ekatra password",
+        f"Hello {author.name},\n\nTo choose a new password, POST it to this link within an hour:\n"
+        f"{reset_url}/{token}\n\nwith the JSON body "
+        '{"new-password": "...", "confirm-password": "..."}.\n'
+        "If you did not ask for this, ignore this message.\n",
+    )
+
+
+def reset_password(*, token: str, new_password: str, confirm_password: str, now: datetime,
+                   rounds: int = 12) -> Author:
+    if new_password != confirm_password:
+        raise Invalid("new-password and confirm-password do not match.",
+                      {"confirm-password": ["Does not match new-password."]})
+    _check_password_rules(new_password, "new-password")
+    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token)))
+    if reset is None or reset.used_at is not None or reset.expires_at <= now:
+        raise NotFound("This reset link is unknown, used or expired.")
+    claimed = db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # a concurrent request used it first
+        db.session.rollback()
+        raise NotFound("This reset link is unknown, used or expired.")
+    author = db.session.get(Author, reset.author_id)
+    author.password_hash = hash_password(new_password, rounds)
+    author.updated_at = now
+    # A new password ends every existing login.
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.author_id == author.id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    db.session.commit()
+    return author
+
+
+def make_admin(*, email: str, name: str | None, password: str | None, now: datetime,
+               rounds: int = 12) -> tuple[Author, bool]:
+    """Promote an existing author, or create an admin. Returns (author, created)."""
+    author = db.session.scalar(select(Author).where(Author.email == normalise_email(email)))
+    if author is None:
+        if not password:
+            raise Invalid("A password is needed to create a new admin account.")
+        return signup(name=name or email, email=email, contact=None, password=password,
+                      now=now, rounds=rounds, is_admin=True), True
+    author.is_admin = True
+    author.updated_at = now
+    db.session.commit()
+    return author, False

@@ -1,0 +1,3 @@
+from ekatra.http import Blueprint
+
+blp = Blueprint("courses", __name__, url_prefix="/api/course")

@@ -1,0 +1,3 @@
+from ekatra.http import Blueprint
+
+blp = Blueprint("groups", __name__, url_prefix="/api/group")

@@ -1,0 +1,62 @@
+"""Is the service healthy: database reachable, schema at the newest migration, workers alive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, select, text
+
+from ekatra.extensions import db
+from ekatra.health.models import WorkerHeartbeat
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+@dataclass
+class Health:
+    database_ok: bool
+    migrations_current: str | None
+    migrations_head: str | None
+    last_heartbeat_age_seconds: float | None
+    database_error: str | None = None
+
+    @property
+    def is_healthy(self) -> bool:
+        return self.database_ok and self.migrations_current == self.migrations_head
+
+
+def migration_head() -> str | None:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def check(now: datetime) -> Health:
+    head = migration_head()
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = MigrationContext.configure(connection).get_current_revision()
+            last_beat = connection.execute(select(func.max(WorkerHeartbeat.beat_at))).scalar()
+    except Exception as error:  # any failure to reach the database is reported, not raised
+        return Health(False, None, head, None, database_error=error.__class__.__name__)
+    age = None
+    if last_beat is not None:
+        age = round((now - last_beat).total_seconds(), 1)
+    return Health(True, current, head, age)
+
+
+def record_heartbeat(*, worker_id: str, hostname: str, pid: int, started_at: datetime,
+                     now: datetime) -> None:
+    beat = db.session.get(WorkerHeartbeat, worker_id)
+    if beat is None:
+        db.session.add(WorkerHeartbeat(worker_id=worker_id, hostname=hostname, pid=pid,
+                                       started_at=started_at, beat_at=now))
+    else:
+        beat.beat_at = now
+    db.session.commit()
