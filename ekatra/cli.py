@@ -54,3 +54,12 @@ def register_commands(app) -> None:
 
     app.cli.add_command(create_admin_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)
+
+
+@click.command("worker")
+def worker_command():
+    """Run the worker process (the same as `python -m scheduler`)."""
+    from scheduler.__main__ import main as worker_main
+
+    raise SystemExit(worker_main(current_app._get_current_object()))

@@ -1,0 +1,47 @@
+"""Settings from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from ekatra.config import Config, ConfigurationError, normalise_database_url
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("postgres://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),
+    ("postgresql://u@h/d", "postgresql+psycopg://u@h/d"),
+    ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+    ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+])
+def test_heroku_and_plain_postgres_urls_use_psycopg3(given, expected):
+    assert normalise_database_url(given) == expected
+
+
+def test_sqlite_under_instance_when_database_url_is_unset(tmp_path):
+    config = Config({}, instance_path=tmp_path)
+    assert config.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path.resolve() / 'ekatra.db'}"
+
+
+def test_development_secrets_are_generated_once_per_instance(tmp_path):
+    first = Config({}, instance_path=tmp_path)
+    second = Config({}, instance_path=tmp_path)
+    assert first.SECRET_KEY == second.SECRET_KEY and len(first.SECRET_KEY) > 40
+    assert first.JWT_SECRET_KEY == second.JWT_SECRET_KEY != first.SECRET_KEY
+
+
+def test_production_refuses_to_start_without_secrets(tmp_path):
+    with pytest.raises(ConfigurationError) as error:
+        Config({"EKATRA_ENV": "production", "DATABASE_URL": "postgres://h/d"}, instance_path=tmp_path)
+    message = str(error.value)
+    for name in ("SECRET_KEY", "JWT_SECRET_KEY", "PUBLIC_BASE_URL", "TWILIO_AUTH_TOKEN"):
+        assert name in message
+    assert "DATABASE_URL" not in message
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_with_everything_set_starts(tmp_path):
+    config = Config({"EKATRA_ENV": "production", "DATABASE_URL": "postgres://h/d",
+                     "SECRET_KEY": "s", "JWT_SECRET_KEY": "j", "PUBLIC_BASE_URL": "https://x.org/",
+                     "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"}, instance_path=tmp_path)
+    assert config.PUBLIC_BASE_URL == "https://x.org"
+    assert config.MAX_CONTENT_LENGTH == 1024 * 1024
