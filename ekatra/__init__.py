@@ -12,11 +12,11 @@ __all__ = ["create_app"]
 
 def create_app(config: dict | None = None, environ: dict[str, str] | None = None) -> Flask:
     """Build the Flask app: settings, extensions, blueprints, error handlers. Only wiring."""
-    from ekatra.config import Config
     from flask_smorest import Api
 
-    from ekatra.extensions import db, jwt, migrate
+    from ekatra.config import Config
     from ekatra.errors import register_error_handlers
+    from ekatra.extensions import db, jwt, migrate
     from ekatra.http import register_http_conventions, register_openapi
 
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))

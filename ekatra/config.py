@@ -49,7 +49,8 @@ class Config:
     | EKATRA_ENV | `development` or `production` | development |
     | PUBLIC_BASE_URL | the URL Twilio and learners reach this app at | http://127.0.0.1:5000 |
     | TWILIO_* | provider credentials and senders | the built-in sandbox |
-    | MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS, MAIL_FROM | SMTP | unset: reset links are logged |
+    | MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS, MAIL_FROM | SMTP |
+      unset: reset links are logged |
     | JWT_ACCESS_MINUTES, JWT_REFRESH_DAYS | token lifetimes | 60 minutes, 30 days |
     | BCRYPT_ROUNDS | password hash cost | 12 |
     | SEND_RATE_PER_SECOND, SEND_CONCURRENCY | per worker process | 50, 32 |
@@ -92,7 +93,8 @@ class Config:
 
         self.TWILIO_ACCOUNT_SID = env.get("TWILIO_ACCOUNT_SID", SANDBOX_ACCOUNT_SID)
         self.TWILIO_AUTH_TOKEN = env.get("TWILIO_AUTH_TOKEN", SANDBOX_AUTH_TOKEN)
-        self.TWILIO_SMS_FROM = env.get("TWILIO_SMS_FROM", "" if env.get("TWILIO_MESSAGING_SERVICE_SID") else SANDBOX_SMS_FROM)
+        uses_messaging_service = bool(env.get("TWILIO_MESSAGING_SERVICE_SID"))
+        self.TWILIO_SMS_FROM = env.get("TWILIO_SMS_FROM", "" if uses_messaging_service else SANDBOX_SMS_FROM)
         self.TWILIO_MESSAGING_SERVICE_SID = env.get("TWILIO_MESSAGING_SERVICE_SID", "")
         self.TWILIO_WHATSAPP_FROM = env.get("TWILIO_WHATSAPP_FROM", SANDBOX_WHATSAPP_FROM)
         self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/")

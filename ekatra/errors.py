@@ -48,6 +48,14 @@ class InvalidState(Conflict):
     """The object exists but is in a state where this action makes no sense."""
 
 
+class TooLarge(DomainError):
+    status = 413
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+
+
 class RateLimited(DomainError):
     status = 429
 

@@ -18,7 +18,7 @@ from ekatra.health import services as health
 class Job:
     name: str
     interval_seconds: float
-    run: Callable[["WorkerIdentity", datetime], None]
+    run: Callable[[WorkerIdentity, datetime], None]
 
 
 @dataclass(frozen=True)

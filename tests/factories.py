@@ -50,3 +50,28 @@ class AuthorClient:
 
     def delete(self, path: str, **kwargs):
         return self.client.delete(path, headers=self.headers, **kwargs)
+
+
+def contract_course(name: str = "Python") -> dict:
+    """A course body shaped like the contract's example (readonly "day", both answer spellings)."""
+    return {
+        "name": name,
+        "author": "Ekatra",
+        "description": "description",
+        "days": [
+            {"day": "day num (readonly)", "text": "Introduction", "questions": None},
+            {"day": "day num (readonly)", "text": "print hello world", "questions": [
+                {"question": "What is print statement?", "type": "Q/A",
+                 "correct-answer": "Python statement displays the variable or any character."},
+                {"question": "Is print a function in Python 3?", "type": "boolean",
+                 "correct_answer": "True"},
+            ]},
+        ],
+    }
+
+
+def create_course(author: AuthorClient, body: dict | None = None) -> int:
+    """Create a course through the API (the contract's example by default); returns its id."""
+    response = author.post("/api/course/", json=body or contract_course())
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["id"]

@@ -19,7 +19,7 @@ def test_heroku_and_plain_postgres_urls_use_psycopg3(given, expected):
 
 def test_sqlite_under_instance_when_database_url_is_unset(tmp_path):
     config = Config({}, instance_path=tmp_path)
-    assert config.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path.resolve() / 'ekatra.db'}"
+    assert f"sqlite:///{tmp_path.resolve() / 'ekatra.db'}" == config.SQLALCHEMY_DATABASE_URI
 
 
 def test_development_secrets_are_generated_once_per_instance(tmp_path):

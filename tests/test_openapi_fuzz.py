@@ -40,4 +40,5 @@ def test_no_generated_request_gets_a_server_error_or_html(case, seeded_author):
     response = case.call()
     assert response.status_code < 500, (response.status_code, response.text[:500])
     if response.status_code >= 400:
-        assert response.headers.get("Content-Type", [""])[0].startswith("application/json"), response.text[:200]
+        content_type = {k.lower(): v for k, v in response.headers.items()}.get("content-type", [""])
+        assert content_type[0].startswith("application/json"), response.text[:200]

@@ -53,7 +53,8 @@ def signup(*, name: str, email: str, contact: str | None, password: str, now: da
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("An account with this email already exists.", {"email": ["Already registered."]}) from None
+        raise Conflict("An account with this email already exists.",
+                       {"email": ["Already registered."]}) from None
     return author
 
 

@@ -1,0 +1,148 @@
+"""Course use cases: create, list, read, change and delete courses, and preview them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ekatra.auth.services import Actor
+from ekatra.courses.models import Course, Day, Question
+from ekatra.courses.rendering import render_content, render_question
+from ekatra.errors import Conflict, NotFound
+from ekatra.extensions import db
+from ekatra.outbox.segments import encoding_for, segment_count
+from ekatra.ownership import owned
+
+MAX_ID = 2**31 - 1  # ids and numbers are 32-bit integers; anything larger names nothing
+QUESTION_FIELDS = ("text", "type", "correct_answer", "accepted_answers", "options",
+                   "feedback_correct", "feedback_incorrect")
+
+
+def find_course(actor: Actor, course_id: int) -> Course:
+    """The course, if `actor` may see it; another author's course is not found either."""
+    course = None
+    if 0 < course_id <= MAX_ID:
+        statement = owned(select(Course).where(Course.id == course_id), Course, actor)
+        course = db.session.scalar(statement)
+    if course is None:
+        raise NotFound("Course not found!!")
+    return course
+
+
+def build_question(position: int, question: dict) -> Question:
+    """A new question from a schema-checked dict (QuestionSchema)."""
+    return Question(position=position, **{name: question[name] for name in QUESTION_FIELDS})
+
+
+def build_day(number: int, day: dict) -> Day:
+    """A new day, with its questions, from a schema-checked dict (DaySchema)."""
+    return Day(number=number, text=day["text"],
+               questions=[build_question(position, question)
+                          for position, question in enumerate(day["questions"], 1)])
+
+
+def last_day_number(course: Course) -> int:
+    return db.session.scalar(select(func.max(Day.number)).where(Day.course_id == course.id)) or 0
+
+
+def commit() -> None:
+    """Commit the use case, or roll it back; a unique constraint that trips is a conflict."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("The course was changed at the same time; try again.") from None
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def create_course(actor: Actor, *, name: str, author: str, description: str, language: str,
+                  days: list[dict], now: datetime) -> Course:
+    """A new course owned by `actor`; its days are numbered 1..N in the order given."""
+    course = Course(owner_id=actor.author_id, name=name, author=author, description=description,
+                    language=language, created_at=now, updated_at=now,
+                    days=[build_day(number, day) for number, day in enumerate(days, 1)])
+    db.session.add(course)
+    commit()
+    return course
+
+
+def list_courses(actor: Actor) -> list[Course]:
+    return list(db.session.scalars(owned(select(Course), Course, actor).order_by(Course.id)))
+
+
+def get_course(actor: Actor, course_id: int) -> Course:
+    return find_course(actor, course_id)
+
+
+def update_course(actor: Actor, course_id: int, changes: dict, now: datetime) -> Course:
+    """Change the given fields; `days` are appended after the last day."""
+    course = find_course(actor, course_id)
+    for name in ("name", "author", "description", "language"):
+        if name in changes:
+            setattr(course, name, changes[name])
+    first = last_day_number(course) + 1
+    for offset, day in enumerate(changes.get("days") or []):
+        course.days.append(build_day(first + offset, day))
+    course.updated_at = now
+    commit()
+    return course
+
+
+def delete_course(actor: Actor, course_id: int) -> None:
+    db.session.delete(find_course(actor, course_id))
+    commit()
+
+
+@dataclass(frozen=True)
+class MessagePreview:
+    """One message as the learner will read it, and what it costs to send as SMS."""
+
+    part: str  # "content" or "question"
+    text: str
+    question_id: int | None = None
+
+    @property
+    def characters(self) -> int:
+        return len(self.text)
+
+    @property
+    def segments(self) -> int:
+        return segment_count(self.text)
+
+    @property
+    def encoding(self) -> str:
+        return encoding_for(self.text)
+
+
+@dataclass(frozen=True)
+class DayPreview:
+    day: int
+    messages: list[MessagePreview]
+
+
+@dataclass(frozen=True)
+class CoursePreview:
+    course_id: int
+    name: str
+    days: list[DayPreview]
+
+
+def preview_course(actor: Actor, course_id: int) -> CoursePreview:
+    """Every day's messages in the order they go out: the text (in parts if long), then each
+    question (a learner gets the next question after answering the previous one)."""
+    course = find_course(actor, course_id)
+    days = []
+    for day in course.days:
+        messages = [MessagePreview("content", body) for body in render_content(day.text)]
+        messages += [
+            MessagePreview("question", render_question(number, question.text, question.type,
+                                                       question.options), question.id)
+            for number, question in enumerate(day.questions, 1)
+        ]
+        days.append(DayPreview(day.number, messages))
+    return CoursePreview(course.id, course.name, days)

@@ -1,0 +1,216 @@
+"""Students to and from files: CSV (UTF-8, a header row) and XLSX, in the API's column names.
+
+Reading gives each row's cells as text with its row number as a spreadsheet shows it (the
+header is row 1); checking the values is the service's job. Writing neutralises cells that a
+spreadsheet would run as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+COLUMNS = ("name", "number", "channel", "timezone", "country_code", "is_subscribed")
+REQUIRED_COLUMNS = ("name", "number")
+_ALIASES = {"phone": "number", "phone_number": "number", "subscribed": "is_subscribed"}
+MAX_IMPORT_ROWS = 10_000
+# An .xlsx is a zip: refuse one that would unpack into more than this (a "zip bomb").
+MAX_XLSX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_COLUMNS = 64
+
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NOT_FORMULAS = {"number", "country_code"}  # E.164 numbers and calling codes start with +
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be read as a student list (encoding, header, format)."""
+
+    def __init__(self, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.errors = errors
+
+
+class TooManyRows(FileProblem):
+    pass
+
+
+@dataclass(frozen=True)
+class Row:
+    """One student's cells by column name; `row_number` as a spreadsheet shows it."""
+
+    row_number: int
+    cells: dict[str, str]
+
+
+def read_students(content: bytes) -> list[Row]:
+    """The non-blank rows of a CSV or XLSX file with the known columns of its header."""
+    records = _xlsx_records(content) if content[:4] == b"PK\x03\x04" else _csv_records(content)
+    try:
+        header = next(records, None)
+        if header is None or not any(_text(cell) for cell in header):
+            raise FileProblem("The file is empty; its first row must name the columns: "
+                              + ", ".join(COLUMNS) + ".")
+        positions = _columns(header)
+        rows: list[Row] = []
+        for row_number, record in enumerate(records, start=2):
+            cells = {column: _unguard(_text(record[i]) if i < len(record) else "")
+                     for column, i in positions.items()}
+            if not any(cells.values()):
+                continue  # a blank row, or one with only columns we do not read
+            if len(rows) == MAX_IMPORT_ROWS:
+                raise TooManyRows(f"A file may hold at most {MAX_IMPORT_ROWS:,} students.")
+            rows.append(Row(row_number, cells))
+    except csv.Error as error:
+        raise FileProblem(f"Not a readable CSV file: {error}.") from None
+    return rows
+
+
+def _columns(header: list) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for i, cell in enumerate(header[:MAX_COLUMNS]):
+        name = _text(cell).casefold().replace(" ", "_").replace("-", "_")
+        name = _ALIASES.get(name, name)
+        if name not in COLUMNS:
+            continue  # other columns (notes, …) are ignored
+        if name in positions:
+            raise FileProblem(f"The column {name!r} appears twice in the header.",
+                              {"header": [f"Column {name!r} appears twice."]})
+        positions[name] = i
+    missing = [column for column in REQUIRED_COLUMNS if column not in positions]
+    if missing:
+        raise FileProblem(
+            "The header row (row 1) lacks the column(s) " + ", ".join(missing)
+            + "; expected: " + ", ".join(COLUMNS) + " (channel, timezone, country_code and "
+            "is_subscribed may be left out).",
+            {"header": [f"Missing column {column!r}." for column in missing]})
+    return positions
+
+
+def _text(cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)  # a spreadsheet stores 9113029491 as 9113029491.0
+    return str(cell).strip()
+
+
+def _decode(content: bytes) -> str:
+    # A UTF-16 byte order mark: Excel's "Unicode text".
+    encoding = "utf-16" if content[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        return content.decode(encoding)
+    except UnicodeDecodeError:
+        raise FileProblem("The file is not UTF-8 text; save it as \"CSV UTF-8\".") from None
+
+
+def _csv_records(content: bytes) -> Iterator[list[str]]:
+    text = _decode(content)
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=lambda d: _known_columns(first_line, d))
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _known_columns(line: str, delimiter: str) -> int:
+    """How many cells of a header line name a column: picks the delimiter (Excel may use ;)."""
+    try:
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return 0
+    names = {cell.strip().casefold().replace(" ", "_") for cell in cells}
+    return len(names & (set(COLUMNS) | set(_ALIASES))) * 2 + (len(cells) > 1)
+
+
+def _xlsx_records(content: bytes) -> Iterator[list]:
+    from openpyxl import load_workbook
+
+    unreadable = "Not a readable .xlsx file."
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            raise FileProblem("The .xlsx file unpacks to more than "
+                              f"{MAX_XLSX_UNPACKED_BYTES // 2**20} MB.")
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except FileProblem:
+        raise
+    except Exception:  # zipfile and openpyxl raise many kinds for a damaged file
+        raise FileProblem(unreadable) from None
+    try:
+        if not workbook.worksheets:
+            return
+        for row in workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True):
+            yield list(row)
+    except Exception:
+        raise FileProblem(unreadable) from None
+    finally:
+        workbook.close()
+
+
+def _unguard(cell: str) -> str:
+    """Undo the quote that `_guard` puts before a formula-like cell, so an export re-imports."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1].startswith(_FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def _guard(column: str, value: str) -> str:
+    if column not in _NOT_FORMULAS and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _export_cells(students: Iterable) -> Iterator[list[str]]:
+    for student in students:
+        yield [student.name, student.phone, student.channel, student.timezone,
+               student.country_code or "", "true" if student.is_subscribed else "false"]
+
+
+def write_csv(students: Iterable) -> bytes:
+    """The students in the import's columns; a BOM so that Excel reads UTF-8 (Hindi) names."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for cells in _export_cells(students):
+        writer.writerow([_guard(column, value)
+                         for column, value in zip(COLUMNS, cells, strict=True)])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def write_xlsx(students: Iterable, title: str = "Students") -> bytes:
+    """The students in the import's columns, every cell text: never a formula, never a number."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_sheet_title(title))
+
+    def text_cells(values):
+        return [_text_cell(sheet, value) if value.startswith("=") else value for value in values]
+
+    sheet.append(COLUMNS)
+    for values in _export_cells(students):
+        sheet.append(text_cells(values))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _text_cell(sheet, value: str):
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # openpyxl makes a formula of any string starting with "="
+    return cell
+
+
+def _sheet_title(title: str) -> str:
+    cleaned = "".join(" " if char in "[]:*?/\\" else char for char in title).strip()
+    return (cleaned or "Students")[:31]

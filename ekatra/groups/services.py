@@ -1,0 +1,381 @@
+"""Groups and their students: create, change, import and export; which phones opted out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ekatra.auth.services import Actor
+from ekatra.errors import Conflict, Invalid, NotFound, TooLarge
+from ekatra.extensions import db
+from ekatra.groups import csvio, models
+from ekatra.groups.models import Group, OptOut, Student
+from ekatra.groups.phones import canonical_timezone, check_student, is_given, normalise_channel
+from ekatra.ownership import owned
+
+GROUP_NOT_FOUND = "Group not found!!"
+STUDENT_NOT_FOUND = "Student not found"
+_IN_CLAUSE_SIZE = 500
+MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one in a URL names nothing (not a 500)
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+# Reading ----------------------------------------------------------------------------------
+
+
+def opted_out_pairs(phones: Iterable[str]) -> set[tuple[str, str]]:
+    """The (phone, channel) pairs among `phones` that are in `opt_outs`."""
+    unique = sorted(set(phones))
+    pairs: set[tuple[str, str]] = set()
+    for start in range(0, len(unique), _IN_CLAUSE_SIZE):
+        chunk = unique[start:start + _IN_CLAUSE_SIZE]
+        rows = db.session.execute(
+            select(OptOut.phone, OptOut.channel).where(OptOut.phone.in_(chunk)))
+        pairs.update((phone, channel) for phone, channel in rows)
+    return pairs
+
+
+def _mark_opt_outs(groups: Sequence[Group]) -> None:
+    students = [student for group in groups for student in group.students]
+    pairs = opted_out_pairs(student.phone for student in students)
+    for student in students:
+        student.opted_out = (student.phone, student.channel) in pairs
+
+
+def _group(actor: Actor, group_id: int, *, with_students: bool = False) -> Group:
+    if not 0 < group_id <= MAX_ID:
+        raise NotFound(GROUP_NOT_FOUND)
+    statement = owned(select(Group).where(Group.id == group_id), Group, actor)
+    if with_students:
+        statement = statement.options(selectinload(Group.students))
+    group = db.session.scalar(statement)
+    if group is None:
+        raise NotFound(GROUP_NOT_FOUND)
+    return group
+
+
+def _student(actor: Actor, group_id: int, student_id: int) -> Student:
+    group = _group(actor, group_id)
+    student = db.session.get(Student, student_id) if 0 < student_id <= MAX_ID else None
+    if student is None or student.group_id != group.id:
+        raise NotFound(STUDENT_NOT_FOUND)
+    return student
+
+
+def list_groups(actor: Actor) -> list[Group]:
+    """The actor's groups (an admin's: everyone's) with their students, oldest first."""
+    statement = owned(select(Group), Group, actor).options(selectinload(Group.students))
+    groups = list(db.session.scalars(statement.order_by(Group.id)))
+    _mark_opt_outs(groups)
+    return groups
+
+
+def get_group(actor: Actor, group_id: int) -> Group:
+    group = _group(actor, group_id, with_students=True)
+    _mark_opt_outs([group])
+    return group
+
+
+# Checking students -------------------------------------------------------------------------
+
+
+def _summary(problems: list[str], limit: int = 5) -> str:
+    shown = "; ".join(problems[:limit])
+    return shown + (f"; and {len(problems) - limit} more" if len(problems) > limit else "")
+
+
+def _describe(errors: Mapping[str, list[str]]) -> str:
+    return ", ".join(f"{field}: {' '.join(texts)}" for field, texts in errors.items())
+
+
+def _clean_students(items: Sequence[Mapping], group: Group) -> list[dict]:
+    """Every student checked; one Invalid naming each bad student (students.<i>.<field>)."""
+    cleaned: list[dict] = []
+    errors: dict[str, dict] = {}
+    problems: list[str] = []
+    for index, item in enumerate(items):
+        clean, item_errors = check_student(item, group.default_channel, group.default_timezone)
+        cleaned.append(clean)
+        if item_errors:
+            errors[str(index)] = item_errors
+            problems.append(f"student {item.get('name')!r} (students.{index}): "
+                            f"{_describe(item_errors)}")
+    if errors:
+        count = f"{len(problems)} students are" if len(problems) > 1 else "A student is"
+        raise Invalid(f"{count} invalid: {_summary(problems)}", {"students": errors})
+    return cleaned
+
+
+def _check_unique_phones(cleaned: Sequence[dict], taken: Mapping[str, str]) -> None:
+    """409 for a phone twice in `cleaned`, or already held by a student named in `taken`."""
+    seen: dict[str, int] = {}
+    for index, clean in enumerate(cleaned):
+        phone = clean["phone"]
+        if phone in taken:
+            raise Conflict(f"The phone {phone} is already in this group (student "
+                           f"{taken[phone]!r}).",
+                           {"students": {str(index): {"number": ["Already in this group."]}}})
+        if phone in seen:
+            raise Conflict(f"The phone {phone} is given twice (students.{seen[phone]} and "
+                           f"students.{index}).",
+                           {"students": {str(index): {"number": [
+                               f"Same number as students.{seen[phone]}."]}}})
+        seen[phone] = index
+
+
+def _apply_group_fields(fields: Mapping, group: Group) -> None:
+    """Name, description and defaults from `fields` onto `group`; Invalid naming bad fields."""
+    errors: dict[str, list[str]] = {}
+    if "name" in fields or group.name is None:
+        name = fields.get("name").strip() if isinstance(fields.get("name"), str) else ""
+        if not name or len(name) > models.NAME_MAX_CHARS or "\x00" in name:
+            errors["name"] = [f"A name of 1 to {models.NAME_MAX_CHARS} characters (no NUL) "
+                              "is required."]
+        group.name = name
+    if "description" in fields:
+        description = fields.get("description") or ""
+        if len(description) > models.DESCRIPTION_MAX_CHARS or "\x00" in description:
+            errors["description"] = [f"At most {models.DESCRIPTION_MAX_CHARS} characters, "
+                                     "no NUL."]
+        group.description = description
+    if is_given(fields.get("default_timezone")):
+        try:
+            group.default_timezone = canonical_timezone(fields["default_timezone"])
+        except ValueError as error:
+            errors["default_timezone"] = [str(error)]
+    if is_given(fields.get("default_channel")):
+        try:
+            group.default_channel = normalise_channel(fields["default_channel"])
+        except ValueError as error:
+            errors["default_channel"] = [str(error)]
+    if errors:
+        raise Invalid("Invalid group: " + _describe(errors), errors)
+
+
+@contextmanager
+def _phone_taken_is_a_conflict():
+    """A phone that a concurrent request added first is a 409, as the unique constraint says."""
+    try:
+        yield
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("A student with this phone is already in the group.") from None
+
+
+def _commit() -> None:
+    with _phone_taken_is_a_conflict():
+        db.session.commit()
+
+
+def _new_student(clean: dict, now: datetime) -> Student:
+    return Student(**clean, created_at=now, updated_at=now)
+
+
+def _assign(student: Student, clean: Mapping, now: datetime) -> None:
+    changed = {key: value for key, value in clean.items() if getattr(student, key) != value}
+    for key, value in changed.items():
+        setattr(student, key, value)
+    if changed:
+        student.updated_at = now
+
+
+# Groups ------------------------------------------------------------------------------------
+
+
+def create_group(actor: Actor, fields: Mapping, *, now: datetime) -> Group:
+    """A new group owned by the actor, with its students (all of them valid, or nothing)."""
+    group = Group(owner_id=actor.author_id, description="", default_timezone="UTC",
+                  default_channel="sms", created_at=now, updated_at=now)
+    _apply_group_fields(fields, group)
+    cleaned = _clean_students(fields.get("students") or [], group)
+    _check_unique_phones(cleaned, {})
+    group.students = [_new_student(clean, now) for clean in cleaned]
+    db.session.add(group)
+    _commit()
+    return group
+
+
+def update_group(actor: Actor, group_id: int, fields: Mapping, *, now: datetime) -> Group:
+    """Change name, description and defaults; a given `students` list replaces the students.
+
+    Listed students are matched to existing ones by `id`, else by phone, and updated in place
+    (keeping their progress); the others are added; existing students not listed are removed.
+    """
+    group = _group(actor, group_id, with_students="students" in fields)
+    try:
+        _apply_group_fields(fields, group)
+        if fields.get("students") is not None:
+            _replace_students(group, fields["students"], now)
+    except (Invalid, Conflict):
+        db.session.rollback()
+        raise
+    group.updated_at = now
+    _commit()
+    return group
+
+
+def _replace_students(group: Group, items: Sequence[Mapping], now: datetime) -> None:
+    cleaned = _clean_students(items, group)
+    existing = {student.id: student for student in group.students}
+    matched: dict[int, Student] = {}  # position in `items` → the student it updates
+    id_errors: dict[str, dict] = {}
+    for index, item in enumerate(items):
+        student_id = item.get("id")
+        if student_id is None:
+            continue
+        if student_id not in existing:
+            id_errors[str(index)] = {"id": ["No student with this id in the group."]}
+        elif existing[student_id] is None:
+            id_errors[str(index)] = {"id": ["This id is listed twice."]}
+        else:
+            matched[index] = existing[student_id]
+            existing[student_id] = None
+    if id_errors:
+        raise Invalid("Unknown or repeated student ids: "
+                      + ", ".join(f"students.{i}" for i in id_errors), {"students": id_errors})
+    _check_unique_phones(cleaned, {})
+    unclaimed = {student.phone: student for student in existing.values() if student is not None}
+    for index, clean in enumerate(cleaned):
+        if index not in matched and clean["phone"] in unclaimed:
+            matched[index] = unclaimed.pop(clean["phone"])
+
+    # The unique (group, phone) constraint is checked row by row: free the phones of removed
+    # students, and of students whose phone changes, before any row takes a freed phone.
+    removed = {student.id for student in unclaimed.values()}
+    group.students = [student for student in group.students if student.id not in removed]
+    moving = [student for index, student in matched.items()
+              if student.phone != cleaned[index]["phone"]]
+    for student in moving:
+        student.phone = f"~{student.id}"
+    db.session.flush()
+    for index, clean in enumerate(cleaned):
+        if index in matched:
+            _assign(matched[index], clean, now)
+        else:
+            group.students.append(_new_student(clean, now))
+
+
+def delete_group(actor: Actor, group_id: int) -> None:
+    group = _group(actor, group_id)
+    db.session.execute(delete(Student).where(Student.group_id == group.id))
+    db.session.delete(group)
+    db.session.commit()
+
+
+# Students ----------------------------------------------------------------------------------
+
+
+def _phones_in(group: Group) -> dict[str, str]:
+    rows = db.session.execute(
+        select(Student.phone, Student.name).where(Student.group_id == group.id))
+    return {phone: name for phone, name in rows}
+
+
+def add_students(actor: Actor, group_id: int, items: Sequence[Mapping], *,
+                 now: datetime) -> list[Student]:
+    """Add students to a group: all of them, or none if any is invalid or already there."""
+    group = _group(actor, group_id)
+    cleaned = _clean_students(items, group)
+    _check_unique_phones(cleaned, _phones_in(group))
+    students = [_new_student(clean, now) for clean in cleaned]
+    for student in students:
+        student.group_id = group.id
+    db.session.add_all(students)
+    group.updated_at = now
+    _commit()
+    return students
+
+
+def update_student(actor: Actor, group_id: int, student_id: int, fields: Mapping, *,
+                   now: datetime) -> Student:
+    """Change the given fields of one student."""
+    student = _student(actor, group_id, student_id)
+    clean, errors = check_student(fields, partial=True)
+    if errors:
+        raise Invalid(f"Invalid student {student.name!r}: {_describe(errors)}", errors)
+    if "phone" in clean and clean["phone"] != student.phone:
+        taken = _phones_in(student.group)
+        if clean["phone"] in taken:
+            raise Conflict(f"The phone {clean['phone']} is already in this group (student "
+                           f"{taken[clean['phone']]!r}).", {"number": ["Already in this group."]})
+    _assign(student, clean, now)
+    _commit()
+    return student
+
+
+def remove_student(actor: Actor, group_id: int, student_id: int) -> None:
+    db.session.delete(_student(actor, group_id, student_id))
+    db.session.commit()
+
+
+# Files -------------------------------------------------------------------------------------
+
+
+def import_students(actor: Actor, group_id: int, content: bytes, *, now: datetime) -> int:
+    """Add the students of a CSV or XLSX file: every row, or none if any row is bad.
+
+    A bad row, a number twice in the file, or a number already in the group makes a 400
+    whose `errors` maps each bad row's number in the file (the header is row 1) to its
+    field errors.
+    """
+    group = _group(actor, group_id)
+    try:
+        rows = csvio.read_students(content)
+    except csvio.TooManyRows as problem:
+        raise TooLarge(str(problem)) from None
+    except csvio.FileProblem as problem:
+        raise Invalid(str(problem), problem.errors) from None
+    if not rows:
+        raise Invalid("The file has a header but no students.")
+    taken = _phones_in(group)
+    first_row_of: dict[str, int] = {}
+    cleaned: list[dict] = []
+    errors: dict[str, dict] = {}
+    for row in rows:
+        clean, row_errors = check_student(row.cells, group.default_channel, group.default_timezone)
+        phone = clean.get("phone")
+        if phone in taken:
+            row_errors["number"] = [f"{phone} is already in this group ({taken[phone]!r})."]
+        elif phone in first_row_of:
+            row_errors["number"] = [f"{phone} is also on row {first_row_of[phone]}."]
+        elif phone:
+            first_row_of[phone] = row.row_number
+        if row_errors:
+            errors[str(row.row_number)] = row_errors
+        cleaned.append(clean)
+    if errors:
+        problems = [f"row {number}: {_describe(fields)}" for number, fields in errors.items()]
+        count = f"{len(errors)} rows have" if len(errors) > 1 else "1 row has"
+        raise Invalid(f"{count} errors; nothing was imported. {_summary(problems)}", errors)
+    group.updated_at = now
+    with _phone_taken_is_a_conflict():
+        # A bulk INSERT: thousands of rows without building an ORM object for each.
+        db.session.execute(insert(Student), [
+            {**clean, "group_id": group.id, "created_at": now, "updated_at": now}
+            for clean in cleaned])
+        db.session.commit()
+    return len(cleaned)
+
+
+def export_students(actor: Actor, group_id: int, file_format: str = "csv") -> ExportFile:
+    """The group's students as a CSV or XLSX file in the import's columns."""
+    group = _group(actor, group_id, with_students=True)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", group.name).strip("-").lower()[:40] or "students"
+    filename = f"group-{group.id}-{slug}.{file_format}"
+    if file_format == "xlsx":
+        return ExportFile(filename, csvio.XLSX_CONTENT_TYPE,
+                          csvio.write_xlsx(group.students, title=group.name))
+    return ExportFile(filename, csvio.CSV_CONTENT_TYPE, csvio.write_csv(group.students))

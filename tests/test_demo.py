@@ -1,0 +1,22 @@
+"""The demo data that `ekatra demo` serves."""
+
+from __future__ import annotations
+
+from ekatra import clock
+from ekatra.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_data
+from tests.factories import AuthorClient
+
+
+def test_demo_author_sees_the_sample_course_and_group(app, client):
+    author_id, course_id, group_id = seed_demo_data(clock.now())
+    assert seed_demo_data(clock.now()) == (author_id, course_id, group_id)  # a second run adds nothing
+
+    demo = AuthorClient.login(client, DEMO_EMAIL, DEMO_PASSWORD)
+    course = demo.get(f"/api/course/{course_id}").get_json()
+    assert [day["day"] for day in course["days"]] == [1, 2, 3]
+    group = demo.get(f"/api/group/{group_id}").get_json()
+    assert {s["timezone"] for s in group["students"]} == {"Asia/Kolkata", "Africa/Accra", "America/New_York"}
+    assert {s["channel"] for s in group["students"]} == {"sms", "whatsapp"}
+    preview = demo.get(f"/api/course/{course_id}/preview").get_json()
+    hindi_day = preview["days"][2]["messages"][0]
+    assert hindi_day["encoding"] == "UCS-2"
