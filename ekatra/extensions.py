@@ -22,6 +22,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Ids and day numbers are 32-bit integers: a larger one in a URL names nothing (a 404, not a 500).
+MAX_ID = 2**31 - 1
+
+
 class UTCDateTime(TypeDecorator):
     """A timestamp stored as naive UTC and always returned timezone-aware (UTC).
 

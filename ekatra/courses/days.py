@@ -10,7 +10,6 @@ from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day, Question
 from ekatra.courses.question_types import QuestionProblem, canonical_type, settle_question
 from ekatra.courses.services import (
-    MAX_ID,
     QUESTION_FIELDS,
     build_day,
     build_question,
@@ -19,7 +18,7 @@ from ekatra.courses.services import (
     last_day_number,
 )
 from ekatra.errors import Invalid, NotFound
-from ekatra.extensions import db
+from ekatra.extensions import MAX_ID, db
 
 
 def find_day(course: Course, number: int) -> Day:

@@ -12,11 +12,10 @@ from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day, Question
 from ekatra.courses.rendering import render_content, render_question
 from ekatra.errors import Conflict, NotFound
-from ekatra.extensions import db
+from ekatra.extensions import MAX_ID, db
 from ekatra.outbox.segments import encoding_for, segment_count
 from ekatra.ownership import owned
 
-MAX_ID = 2**31 - 1  # ids and numbers are 32-bit integers; anything larger names nothing
 QUESTION_FIELDS = ("text", "type", "correct_answer", "accepted_answers", "options",
                    "feedback_correct", "feedback_incorrect")
 

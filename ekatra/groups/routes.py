@@ -10,7 +10,7 @@ from flask.views import MethodView
 from ekatra import clock
 from ekatra.auth.tokens import author_required, current_actor
 from ekatra.errors import Invalid, UnsupportedMediaType
-from ekatra.groups import services
+from ekatra.groups import services, transfer
 from ekatra.groups.csvio import XLSX_CONTENT_TYPE
 from ekatra.groups.schemas import (
     CreatedSchema,
@@ -167,7 +167,7 @@ class GroupImport(MethodView):
         else:
             raise UnsupportedMediaType(
                 "Send the file as multipart/form-data (field `file`) or as a text/csv body.")
-        imported = services.import_students(current_actor(), group_id, content, now=clock.now())
+        imported = transfer.import_students(current_actor(), group_id, content, now=clock.now())
         return {"message": "success", "imported": imported}
 
 
@@ -182,6 +182,6 @@ class GroupExport(MethodView):
     @author_required()
     def get(self, args, group_id):
         """Download the students as CSV or XLSX"""
-        export = services.export_students(current_actor(), group_id, args["format"])
+        export = transfer.export_students(current_actor(), group_id, args["format"])
         return send_file(io.BytesIO(export.content), mimetype=export.content_type,
                          as_attachment=True, download_name=export.filename)

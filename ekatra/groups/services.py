@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ekatra.auth.services import Actor
-from ekatra.errors import Conflict, Invalid, NotFound, TooLarge
-from ekatra.extensions import db
-from ekatra.groups import csvio, models
+from ekatra.errors import Conflict, Invalid, NotFound
+from ekatra.extensions import MAX_ID, db
+from ekatra.groups import models
 from ekatra.groups.models import Group, OptOut, Student
 from ekatra.groups.phones import canonical_timezone, check_student, is_given, normalise_channel
 from ekatra.ownership import owned
@@ -23,14 +21,6 @@ from ekatra.ownership import owned
 GROUP_NOT_FOUND = "Group not found!!"
 STUDENT_NOT_FOUND = "Student not found"
 _IN_CLAUSE_SIZE = 500
-MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one in a URL names nothing (not a 500)
-
-
-@dataclass(frozen=True)
-class ExportFile:
-    filename: str
-    content_type: str
-    content: bytes
 
 
 # Reading ----------------------------------------------------------------------------------
@@ -55,7 +45,7 @@ def _mark_opt_outs(groups: Sequence[Group]) -> None:
         student.opted_out = (student.phone, student.channel) in pairs
 
 
-def _group(actor: Actor, group_id: int, *, with_students: bool = False) -> Group:
+def find_group(actor: Actor, group_id: int, *, with_students: bool = False) -> Group:
     if not 0 < group_id <= MAX_ID:
         raise NotFound(GROUP_NOT_FOUND)
     statement = owned(select(Group).where(Group.id == group_id), Group, actor)
@@ -68,7 +58,7 @@ def _group(actor: Actor, group_id: int, *, with_students: bool = False) -> Group
 
 
 def _student(actor: Actor, group_id: int, student_id: int) -> Student:
-    group = _group(actor, group_id)
+    group = find_group(actor, group_id)
     student = db.session.get(Student, student_id) if 0 < student_id <= MAX_ID else None
     if student is None or student.group_id != group.id:
         raise NotFound(STUDENT_NOT_FOUND)
@@ -84,7 +74,7 @@ def list_groups(actor: Actor) -> list[Group]:
 
 
 def get_group(actor: Actor, group_id: int) -> Group:
-    group = _group(actor, group_id, with_students=True)
+    group = find_group(actor, group_id, with_students=True)
     _mark_opt_outs([group])
     return group
 
@@ -92,12 +82,12 @@ def get_group(actor: Actor, group_id: int) -> Group:
 # Checking students -------------------------------------------------------------------------
 
 
-def _summary(problems: list[str], limit: int = 5) -> str:
+def summarise(problems: list[str], limit: int = 5) -> str:
     shown = "; ".join(problems[:limit])
     return shown + (f"; and {len(problems) - limit} more" if len(problems) > limit else "")
 
 
-def _describe(errors: Mapping[str, list[str]]) -> str:
+def describe(errors: Mapping[str, list[str]]) -> str:
     return ", ".join(f"{field}: {' '.join(texts)}" for field, texts in errors.items())
 
 
@@ -112,10 +102,10 @@ def _clean_students(items: Sequence[Mapping], group: Group) -> list[dict]:
         if item_errors:
             errors[str(index)] = item_errors
             problems.append(f"student {item.get('name')!r} (students.{index}): "
-                            f"{_describe(item_errors)}")
+                            f"{describe(item_errors)}")
     if errors:
         count = f"{len(problems)} students are" if len(problems) > 1 else "A student is"
-        raise Invalid(f"{count} invalid: {_summary(problems)}", {"students": errors})
+        raise Invalid(f"{count} invalid: {summarise(problems)}", {"students": errors})
     return cleaned
 
 
@@ -162,11 +152,11 @@ def _apply_group_fields(fields: Mapping, group: Group) -> None:
         except ValueError as error:
             errors["default_channel"] = [str(error)]
     if errors:
-        raise Invalid("Invalid group: " + _describe(errors), errors)
+        raise Invalid("Invalid group: " + describe(errors), errors)
 
 
 @contextmanager
-def _phone_taken_is_a_conflict():
+def phone_taken_is_a_conflict():
     """A phone that a concurrent request added first is a 409, as the unique constraint says."""
     try:
         yield
@@ -176,7 +166,7 @@ def _phone_taken_is_a_conflict():
 
 
 def _commit() -> None:
-    with _phone_taken_is_a_conflict():
+    with phone_taken_is_a_conflict():
         db.session.commit()
 
 
@@ -214,7 +204,7 @@ def update_group(actor: Actor, group_id: int, fields: Mapping, *, now: datetime)
     Listed students are matched to existing ones by `id`, else by phone, and updated in place
     (keeping their progress); the others are added; existing students not listed are removed.
     """
-    group = _group(actor, group_id, with_students="students" in fields)
+    group = find_group(actor, group_id, with_students="students" in fields)
     try:
         _apply_group_fields(fields, group)
         if fields.get("students") is not None:
@@ -269,7 +259,7 @@ def _replace_students(group: Group, items: Sequence[Mapping], now: datetime) -> 
 
 
 def delete_group(actor: Actor, group_id: int) -> None:
-    group = _group(actor, group_id)
+    group = find_group(actor, group_id)
     db.session.execute(delete(Student).where(Student.group_id == group.id))
     db.session.delete(group)
     db.session.commit()
@@ -278,7 +268,7 @@ def delete_group(actor: Actor, group_id: int) -> None:
 # Students ----------------------------------------------------------------------------------
 
 
-def _phones_in(group: Group) -> dict[str, str]:
+def phones_in(group: Group) -> dict[str, str]:
     rows = db.session.execute(
         select(Student.phone, Student.name).where(Student.group_id == group.id))
     return {phone: name for phone, name in rows}
@@ -287,9 +277,9 @@ def _phones_in(group: Group) -> dict[str, str]:
 def add_students(actor: Actor, group_id: int, items: Sequence[Mapping], *,
                  now: datetime) -> list[Student]:
     """Add students to a group: all of them, or none if any is invalid or already there."""
-    group = _group(actor, group_id)
+    group = find_group(actor, group_id)
     cleaned = _clean_students(items, group)
-    _check_unique_phones(cleaned, _phones_in(group))
+    _check_unique_phones(cleaned, phones_in(group))
     students = [_new_student(clean, now) for clean in cleaned]
     for student in students:
         student.group_id = group.id
@@ -305,9 +295,9 @@ def update_student(actor: Actor, group_id: int, student_id: int, fields: Mapping
     student = _student(actor, group_id, student_id)
     clean, errors = check_student(fields, partial=True)
     if errors:
-        raise Invalid(f"Invalid student {student.name!r}: {_describe(errors)}", errors)
+        raise Invalid(f"Invalid student {student.name!r}: {describe(errors)}", errors)
     if "phone" in clean and clean["phone"] != student.phone:
-        taken = _phones_in(student.group)
+        taken = phones_in(student.group)
         if clean["phone"] in taken:
             raise Conflict(f"The phone {clean['phone']} is already in this group (student "
                            f"{taken[clean['phone']]!r}).", {"number": ["Already in this group."]})
@@ -319,63 +309,3 @@ def update_student(actor: Actor, group_id: int, student_id: int, fields: Mapping
 def remove_student(actor: Actor, group_id: int, student_id: int) -> None:
     db.session.delete(_student(actor, group_id, student_id))
     db.session.commit()
-
-
-# Files -------------------------------------------------------------------------------------
-
-
-def import_students(actor: Actor, group_id: int, content: bytes, *, now: datetime) -> int:
-    """Add the students of a CSV or XLSX file: every row, or none if any row is bad.
-
-    A bad row, a number twice in the file, or a number already in the group makes a 400
-    whose `errors` maps each bad row's number in the file (the header is row 1) to its
-    field errors.
-    """
-    group = _group(actor, group_id)
-    try:
-        rows = csvio.read_students(content)
-    except csvio.TooManyRows as problem:
-        raise TooLarge(str(problem)) from None
-    except csvio.FileProblem as problem:
-        raise Invalid(str(problem), problem.errors) from None
-    if not rows:
-        raise Invalid("The file has a header but no students.")
-    taken = _phones_in(group)
-    first_row_of: dict[str, int] = {}
-    cleaned: list[dict] = []
-    errors: dict[str, dict] = {}
-    for row in rows:
-        clean, row_errors = check_student(row.cells, group.default_channel, group.default_timezone)
-        phone = clean.get("phone")
-        if phone in taken:
-            row_errors["number"] = [f"{phone} is already in this group ({taken[phone]!r})."]
-        elif phone in first_row_of:
-            row_errors["number"] = [f"{phone} is also on row {first_row_of[phone]}."]
-        elif phone:
-            first_row_of[phone] = row.row_number
-        if row_errors:
-            errors[str(row.row_number)] = row_errors
-        cleaned.append(clean)
-    if errors:
-        problems = [f"row {number}: {_describe(fields)}" for number, fields in errors.items()]
-        count = f"{len(errors)} rows have" if len(errors) > 1 else "1 row has"
-        raise Invalid(f"{count} errors; nothing was imported. {_summary(problems)}", errors)
-    group.updated_at = now
-    with _phone_taken_is_a_conflict():
-        # A bulk INSERT: thousands of rows without building an ORM object for each.
-        db.session.execute(insert(Student), [
-            {**clean, "group_id": group.id, "created_at": now, "updated_at": now}
-            for clean in cleaned])
-        db.session.commit()
-    return len(cleaned)
-
-
-def export_students(actor: Actor, group_id: int, file_format: str = "csv") -> ExportFile:
-    """The group's students as a CSV or XLSX file in the import's columns."""
-    group = _group(actor, group_id, with_students=True)
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", group.name).strip("-").lower()[:40] or "students"
-    filename = f"group-{group.id}-{slug}.{file_format}"
-    if file_format == "xlsx":
-        return ExportFile(filename, csvio.XLSX_CONTENT_TYPE,
-                          csvio.write_xlsx(group.students, title=group.name))
-    return ExportFile(filename, csvio.CSV_CONTENT_TYPE, csvio.write_csv(group.students))
