@@ -117,7 +117,14 @@ class Config:
         self.OPENAPI_SWAGGER_UI_URL = "/swagger-ui-assets/"
         self.OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True}
         # Every route needs a bearer token unless its view says otherwise.
-        self.API_SPEC_OPTIONS = {"security": [{"bearerAuth": []}]}
+        self.API_SPEC_OPTIONS = {
+            "security": [{"bearerAuth": []}],
+            "info": {"description": (
+                "Courses delivered as a drip of SMS and WhatsApp messages. Sign up or log in with "
+                "`POST /api/auth/login`, press **Authorize** and paste the `access_token`. "
+                "Every error is JSON: `{\"message\": ..., \"errors\": {field: [...]}}`."
+            )},
+        }
 
     def as_dict(self) -> dict:
         return {key: value for key, value in vars(self).items() if key.isupper()}

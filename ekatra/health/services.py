@@ -42,7 +42,9 @@ def check(now: datetime) -> Health:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
             current = MigrationContext.configure(connection).get_current_revision()
-            last_beat = connection.execute(select(func.max(WorkerHeartbeat.beat_at))).scalar()
+            last_beat = None
+            if current == head:  # before the migrations the heartbeat table may not exist
+                last_beat = connection.execute(select(func.max(WorkerHeartbeat.beat_at))).scalar()
     except Exception as error:  # any failure to reach the database is reported, not raised
         return Health(False, None, head, None, database_error=error.__class__.__name__)
     age = None
