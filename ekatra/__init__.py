@@ -33,16 +33,18 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     register_error_handlers(app)
     register_http_conventions(app)
 
+    import ekatra.outbox.models  # noqa: F401  (every table known to the metadata and Alembic)
     from ekatra.auth.mail import mailer_from_config
     from ekatra.auth.routes import blp as auth_blp
     from ekatra.auth.tokens import register_token_callbacks
     from ekatra.courses.routes import blp as courses_blp
+    from ekatra.deliveries.routes import blp as deliveries_blp
     from ekatra.groups.routes import blp as groups_blp
     from ekatra.health.routes import blp as health_blp
 
     register_token_callbacks(jwt)
     app.extensions["ekatra.mailer"] = mailer_from_config(app.config)
-    for blueprint in (auth_blp, courses_blp, groups_blp, health_blp):
+    for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp):
         api.register_blueprint(blueprint)
 
     from ekatra.cli import register_commands

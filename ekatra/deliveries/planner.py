@@ -1,0 +1,254 @@
+"""The planner: turns due days into outbox rows and advances each learner's pointer.
+
+Set-based: work is grouped by (day, timezone), so planning a day for 100,000 learners is a
+few INSERT … SELECT and UPDATE statements, not 100,000 round trips. Every step is idempotent
+(the unique key on messages), so two planners, or one planning twice, cannot send twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, literal, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ekatra.courses.models import Day
+from ekatra.courses.rendering import render_content, render_question
+from ekatra.deliveries import planning
+from ekatra.deliveries.models import (
+    ACTIVE,
+    COMPLETED,
+    FINISHED,
+    REMOVED,
+    SCHEDULED,
+    SUSPENDED,
+    Delivery,
+    Enrollment,
+)
+from ekatra.extensions import db
+from ekatra.groups.models import Student
+from ekatra.outbox.models import CANCELLED, PENDING, Message
+from ekatra.outbox.segments import encoding_for, segment_count
+
+log = logging.getLogger(__name__)
+
+PLANNER_LOCK_KEY = 7_301_551  # pg advisory lock: one planner at a time across workers
+
+
+@dataclass
+class PlanStats:
+    deliveries: int = 0
+    enrolled: int = 0
+    planned_learner_days: int = 0
+    messages: int = 0
+    finished: int = 0
+    removed: int = 0
+    completed: int = 0
+    skipped_locked: bool = False
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One message of a learner's day, the same for every learner of that day."""
+
+    part: str
+    sequence: int
+    body: str
+    question_id: int | None = None
+
+    @property
+    def segments(self) -> int:
+        return segment_count(self.body)
+
+    @property
+    def encoding(self) -> str:
+        return encoding_for(self.body)
+
+
+def day_parts(day: Day) -> list[Part]:
+    """A day as it goes out: its text (in numbered parts if long), then its first question.
+
+    Later questions follow when the previous one is answered.
+    """
+    parts = [Part(f"content-{index}", index - 1, body)
+             for index, body in enumerate(render_content(day.text), 1)]
+    if day.questions:
+        first = day.questions[0]
+        parts.append(Part(f"question-{first.id}", len(parts),
+                          render_question(1, first.text, first.type, first.options or ()),
+                          first.id))
+    return parts
+
+
+def schedule_of(delivery: Delivery) -> planning.Schedule:
+    return planning.Schedule(local_start_date=delivery.local_start_date,
+                             local_send_time=delivery.local_send_time, start_at=delivery.start_at,
+                             cadence=delivery.cadence, interval_minutes=delivery.interval_minutes)
+
+
+def _insert(model):
+    """INSERT … ON CONFLICT DO NOTHING for this database."""
+    dialect = db.engine.dialect.name
+    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+
+
+def _inserted(statement) -> int:
+    """Run an INSERT … ON CONFLICT DO NOTHING; how many rows it added (rowcount is not
+    reliable for INSERT … SELECT through SQLAlchemy, RETURNING is)."""
+    table = statement.table
+    return len(db.session.execute(statement.returning(table.c.id)).all())
+
+
+def _student_timezones(delivery: Delivery, condition) -> list[str]:
+    return list(db.session.scalars(
+        select(Student.timezone).distinct().where(Student.group_id == delivery.group_id, condition)))
+
+
+def enroll_students(delivery: Delivery, now: datetime, *, late: bool) -> int:
+    """Enroll the group's students who have no enrollment in this delivery yet.
+
+    At creation day 1 is due at its regular instant; a student added later (`late`) starts
+    at day 1 at their next local send time.
+    """
+    schedule = schedule_of(delivery)
+    not_enrolled = ~exists().where(Enrollment.delivery_id == delivery.id,
+                                   Enrollment.student_id == Student.id)
+    count = 0
+    for timezone in _student_timezones(delivery, not_enrolled):
+        zone = planning.zone(timezone)
+        due = (planning.first_due_for_joiner(schedule, zone, now) if late
+               else planning.due_at(schedule, 1, zone))
+        rows = select(literal(delivery.id), Student.id, literal(1), literal(due, Enrollment.next_due_at.type),
+                      literal(ACTIVE), literal(now, Enrollment.created_at.type),
+                      literal(now, Enrollment.updated_at.type)).where(
+            Student.group_id == delivery.group_id, Student.timezone == timezone, not_enrolled)
+        statement = _insert(Enrollment).from_select(
+            ["delivery_id", "student_id", "next_day", "next_due_at", "status", "created_at",
+             "updated_at"], rows).on_conflict_do_nothing()
+        count += _inserted(statement)
+    return count
+
+
+def _enrollments_of(delivery_id: int, timezone: str, *conditions):
+    """Enrollments of the delivery whose student is in `timezone` (for UPDATE … WHERE)."""
+    in_zone = select(Student.id).where(Student.timezone == timezone).scalar_subquery()
+    return and_(Enrollment.delivery_id == delivery_id, Enrollment.student_id.in_(in_zone), *conditions)
+
+
+def withdraw_removed_students(delivery: Delivery, now: datetime) -> int:
+    """Enrollments whose student was deleted: mark removed, cancel their unsent messages."""
+    gone = select(Enrollment.id).where(Enrollment.delivery_id == delivery.id,
+                                       Enrollment.student_id.is_(None),
+                                       Enrollment.status.in_((ACTIVE, SUSPENDED)))
+    db.session.execute(update(Message).where(Message.enrollment_id.in_(gone), Message.status == PENDING)
+                       .values(status=CANCELLED, updated_at=now))
+    return db.session.execute(
+        update(Enrollment).where(Enrollment.id.in_(gone))
+        .values(status=REMOVED, next_due_at=None, updated_at=now)).rowcount
+
+
+def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
+    """Plan every learner of `delivery` whose next day is due, one day each."""
+    due_groups = db.session.execute(
+        select(Enrollment.next_day, Student.timezone, func.count())
+        .join(Student, Student.id == Enrollment.student_id)
+        .where(Enrollment.delivery_id == delivery.id, Enrollment.status == ACTIVE,
+               Enrollment.next_due_at <= now)
+        .group_by(Enrollment.next_day, Student.timezone)).all()
+    if not due_groups:
+        return
+    days = {day.number: day for day in db.session.scalars(
+        select(Day).where(Day.course_id == delivery.course_id))}
+    last_day = max(days, default=0)
+    schedule = schedule_of(delivery)
+    for day_number, timezone, learners in due_groups:
+        due_here = _enrollments_of(delivery.id, timezone, Enrollment.status == ACTIVE,
+                                   Enrollment.next_day == day_number, Enrollment.next_due_at <= now)
+        day = days.get(day_number)
+        if day is not None:
+            for part in day_parts(day):
+                rows = (select(literal(delivery.id), Enrollment.id, Student.id, literal(day_number),
+                               literal(part.part), literal(part.sequence), literal(part.question_id),
+                               Student.channel, Student.phone, literal(part.body), literal(part.segments),
+                               literal(part.encoding), Enrollment.next_due_at, literal(PENDING),
+                               literal(0), Enrollment.next_due_at, literal(now, Message.created_at.type),
+                               literal(now, Message.updated_at.type))
+                        .join(Student, Student.id == Enrollment.student_id).where(due_here))
+                statement = _insert(Message).from_select(
+                    ["delivery_id", "enrollment_id", "student_id", "day_number", "part", "sequence",
+                     "question_id", "channel", "to_phone", "body", "segments", "encoding", "due_at",
+                     "status", "attempts", "next_attempt_at", "created_at", "updated_at"],
+                    rows).on_conflict_do_nothing()
+                stats.messages += _inserted(statement)
+        if day_number >= last_day:
+            values = {"status": FINISHED, "next_day": day_number + 1, "next_due_at": None}
+            stats.finished += learners
+        else:
+            values = {"next_day": day_number + 1, "next_due_at": planning.next_due_after(
+                schedule, day_number + 1, planning.zone(timezone), now)}
+        db.session.execute(update(Enrollment).where(due_here).values(**values, updated_at=now))
+        stats.planned_learner_days += learners
+
+
+def complete_if_done(delivery: Delivery, now: datetime) -> bool:
+    """COMPLETED once every enrollment is finished or removed."""
+    open_enrollments = db.session.scalar(
+        select(func.count()).select_from(Enrollment).where(
+            Enrollment.delivery_id == delivery.id, Enrollment.status.in_((ACTIVE, SUSPENDED))))
+    if open_enrollments:
+        return False
+    delivery.status, delivery.completed_at, delivery.updated_at = COMPLETED, now, now
+    return True
+
+
+def replan_behind(delivery: Delivery, now: datetime) -> None:
+    """After a pause: learners who fell behind continue at their next regular local time."""
+    schedule = schedule_of(delivery)
+    behind = db.session.execute(
+        select(Enrollment.next_day, Student.timezone).distinct()
+        .join(Student, Student.id == Enrollment.student_id)
+        .where(Enrollment.delivery_id == delivery.id, Enrollment.status == ACTIVE,
+               Enrollment.next_due_at < now)).all()
+    for day_number, timezone in behind:
+        next_due = planning.next_due_after(schedule, day_number, planning.zone(timezone), now)
+        db.session.execute(update(Enrollment).where(_enrollments_of(
+            delivery.id, timezone, Enrollment.status == ACTIVE, Enrollment.next_day == day_number,
+            Enrollment.next_due_at < now)).values(next_due_at=next_due, updated_at=now))
+
+
+def _planner_lock() -> bool:
+    """On PostgreSQL, one planner at a time (the lock ends with the transaction)."""
+    if db.engine.dialect.name != "postgresql":
+        return True
+    return bool(db.session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                   {"key": PLANNER_LOCK_KEY}).scalar())
+
+
+def plan_due_days(now: datetime) -> PlanStats:
+    """The planner's tick: enroll late joiners, withdraw removed students, plan due days,
+    complete finished deliveries. One transaction."""
+    stats = PlanStats()
+    try:
+        if not _planner_lock():
+            stats.skipped_locked = True
+            db.session.rollback()
+            return stats
+        for delivery in db.session.scalars(select(Delivery).where(Delivery.status == SCHEDULED)).all():
+            stats.deliveries += 1
+            try:
+                with db.session.begin_nested():  # a problem undoes this delivery's tick only
+                    stats.enrolled += enroll_students(delivery, now, late=True)
+                    stats.removed += withdraw_removed_students(delivery, now)
+                    plan_delivery(delivery, now, stats)
+                    stats.completed += complete_if_done(delivery, now)
+            except ValueError as problem:  # e.g. an unknown timezone: skip, do not block others
+                stats.problems.append(f"delivery {delivery.id}: {problem}")
+                log.warning("delivery %s not planned: %s", delivery.id, problem)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return stats

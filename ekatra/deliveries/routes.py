@@ -1,0 +1,84 @@
+"""Delivery routes: schedule a course for a group, pause/resume/stop, progress and outbox."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from ekatra import clock
+from ekatra.auth.tokens import author_required, current_actor
+from ekatra.deliveries import services
+from ekatra.deliveries.schemas import (
+    DeliveryActionResultSchema,
+    DeliveryActionSchema,
+    DeliveryCreatedSchema,
+    DeliveryCreateSchema,
+    DeliveryDetailSchema,
+    DeliveryListItemSchema,
+    DeliveryScheduleSchema,
+    MessagesPageSchema,
+    MessagesQueryArgsSchema,
+)
+from ekatra.http import Blueprint
+
+blp = Blueprint("deliveries", __name__, url_prefix="/api",
+                description="Deliveries: a course sent to a group, day by day")
+
+
+@blp.route("/delivery/group/<int:group_id>/<int:course_id>")
+class DeliveryCreate(MethodView):
+    @blp.arguments(DeliveryCreateSchema, example={"schedule_at": "2026-12-01 09:00:00"})
+    @blp.response(200, DeliveryCreatedSchema)
+    @blp.alt_response(400, description="Bad schedule, empty course or empty group")
+    @blp.alt_response(404, description="Group or course not found")
+    @author_required()
+    def post(self, body, group_id, course_id):
+        """Schedule a course for a group (day 1 at schedule_at in each student's timezone)"""
+        delivery = services.create_delivery(current_actor(), group_id, course_id, **body,
+                                            now=clock.now())
+        return {"message": "success", "id": delivery.id}
+
+
+@blp.route("/delivery/<int:delivery_id>")
+class DeliveryById(MethodView):
+    @blp.response(200, DeliveryDetailSchema)
+    @author_required()
+    def get(self, delivery_id):
+        """A delivery's summary and each student's progress"""
+        return services.get_delivery(current_actor(), delivery_id)
+
+    @blp.arguments(DeliveryActionSchema, example={"action": "PAUSE"})
+    @blp.response(200, DeliveryActionResultSchema)
+    @blp.alt_response(409, description="Not possible in the delivery's state (e.g. RESUME after STOP)")
+    @author_required()
+    def put(self, body, delivery_id):
+        """Pause, resume or stop a delivery"""
+        delivery = services.change_status(current_actor(), delivery_id, body["action"], clock.now())
+        return {"message": "success", "status": delivery.status.upper()}
+
+
+@blp.route("/retrieve-deliveries")
+class Deliveries(MethodView):
+    @blp.response(200, DeliveryListItemSchema(many=True))
+    @author_required()
+    def get(self):
+        """List your deliveries (an empty list when there are none)"""
+        return services.list_deliveries(current_actor())
+
+
+@blp.route("/delivery/<int:delivery_id>/schedule")
+class DeliverySchedule(MethodView):
+    @blp.response(200, DeliveryScheduleSchema)
+    @author_required()
+    def get(self, delivery_id):
+        """The instant each day goes to each student, local and UTC"""
+        return {"students": services.delivery_schedule(current_actor(), delivery_id)}
+
+
+@blp.route("/delivery/<int:delivery_id>/messages")
+class DeliveryMessages(MethodView):
+    @blp.arguments(MessagesQueryArgsSchema, location="query")
+    @blp.response(200, MessagesPageSchema)
+    @author_required()
+    def get(self, args, delivery_id):
+        """The delivery's outbox: every message with its status, attempts and provider errors"""
+        return services.list_messages(current_actor(), delivery_id, **args)

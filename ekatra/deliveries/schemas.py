@@ -1,0 +1,151 @@
+"""Request and response shapes of the delivery routes (the contract's field names)."""
+
+from __future__ import annotations
+
+from marshmallow import fields, pre_load, validate
+
+from ekatra.schemas import BaseSchema, MessageSchema
+
+CADENCES = ("daily", "weekdays", "minutes")
+ACTIONS = ("PAUSE", "RESUME", "STOP")
+MESSAGE_STATUSES = ("pending", "sending", "sent", "delivered", "read", "undelivered", "failed",
+                    "cancelled", "skipped")
+
+
+class DeliveryCreateSchema(BaseSchema):
+    schedule_at = fields.String(
+        required=True, validate=validate.Length(min=10, max=40),
+        metadata={"example": "2026-12-01 09:00:00", "description": (
+            "`YYYY-MM-DD HH:MM:SS` with no offset: that wall-clock time in each student's own "
+            "timezone. With an offset (`2026-12-01T09:00:00+05:30`) or a `timezone` field: "
+            "one instant for everyone.")})
+    timezone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64),
+                             metadata={"example": "Asia/Kolkata"})
+    cadence = fields.String(load_default="daily", validate=validate.OneOf(CADENCES),
+                            metadata={"example": "daily"})
+    interval = fields.Integer(load_default=None, allow_none=True, strict=True,
+                              validate=validate.Range(min=1, max=1440),
+                              metadata={"description": "Minutes between days, with cadence `minutes`.",
+                                        "example": 60})
+
+
+class DeliveryCreatedSchema(MessageSchema):
+    id = fields.Integer(metadata={"example": 1})
+
+
+class DeliveryActionSchema(BaseSchema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS),
+                           metadata={"example": "PAUSE"})
+
+    @pre_load
+    def read_status_key(self, data, **kwargs):
+        """Clients of the original backend send `{"status": "PAUSE"}`; read either key."""
+        if isinstance(data, dict):
+            data = dict(data)
+            if "action" not in data and "status" in data:
+                data["action"] = data.pop("status")
+            if isinstance(data.get("action"), str):
+                data["action"] = data["action"].strip().upper()
+        return data
+
+
+class DeliveryActionResultSchema(MessageSchema):
+    status = fields.String(metadata={"example": "PAUSED"})
+
+
+class CountsSchema(BaseSchema):
+    students = fields.Integer()
+    messages = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                           metadata={"example": {"pending": 3, "sent": 12, "delivered": 40}})
+
+
+class DeliveryListItemSchema(BaseSchema):
+    id = fields.Integer(metadata={"example": 1})
+    group_id = fields.Integer(metadata={"example": 3})
+    group_name = fields.String(metadata={"example": "group3"})
+    course_id = fields.Integer(metadata={"example": 1})
+    course_name = fields.String(metadata={"example": "Python"})
+    day_id = fields.Integer(metadata={"description": "The furthest day sent to any student so far.",
+                                      "example": 2})
+    added_by = fields.Integer(metadata={"example": 1})
+    status = fields.String(metadata={"example": "SCHEDULED"})
+    scheduled_time = fields.String(metadata={"example": "2020-11-01 16:40:00"})
+    timezone = fields.String(allow_none=True, metadata={
+        "description": "Set when the schedule is one instant (then scheduled_time is in UTC)."})
+    cadence = fields.String(metadata={"example": "daily"})
+    interval = fields.Integer(allow_none=True)
+    counts = fields.Nested(CountsSchema)
+
+
+class StudentProgressSchema(BaseSchema):
+    student_id = fields.Integer(allow_none=True)
+    name = fields.String(allow_none=True)
+    number = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True)
+    timezone = fields.String(allow_none=True)
+    enrollment_status = fields.String(metadata={"example": "active"})
+    current_day = fields.Integer(metadata={"description": "The last day planned (0: none yet)."})
+    next_day = fields.Integer(allow_none=True)
+    next_due_at = fields.DateTime(allow_none=True)
+    messages = fields.Dict(keys=fields.String(), values=fields.Integer())
+    answers = fields.Integer()
+
+
+class DeliveryDetailSchema(DeliveryListItemSchema):
+    created_at = fields.DateTime()
+    paused_at = fields.DateTime(allow_none=True)
+    stopped_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    days = fields.Integer(metadata={"description": "Days in the course."})
+    students = fields.List(fields.Nested(StudentProgressSchema), attribute="progress")
+
+
+class ScheduledDaySchema(BaseSchema):
+    day = fields.Integer(metadata={"example": 1})
+    local = fields.String(metadata={"example": "2026-12-01T09:00:00+05:30"})
+    utc = fields.String(metadata={"example": "2026-12-01T03:30:00Z"})
+
+
+class StudentScheduleSchema(BaseSchema):
+    student_id = fields.Integer()
+    name = fields.String()
+    timezone = fields.String()
+    days = fields.List(fields.Nested(ScheduledDaySchema))
+
+
+class DeliveryScheduleSchema(BaseSchema):
+    students = fields.List(fields.Nested(StudentScheduleSchema))
+
+
+class MessagesQueryArgsSchema(BaseSchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(MESSAGE_STATUSES))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class OutboxMessageSchema(BaseSchema):
+    id = fields.Integer()
+    student_id = fields.Integer(allow_none=True)
+    to = fields.String(attribute="to_phone")
+    channel = fields.String()
+    day = fields.Integer(attribute="day_number", allow_none=True)
+    part = fields.String()
+    body = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    segments = fields.Integer()
+    encoding = fields.String()
+    error_code = fields.Integer(attribute="provider_error_code", allow_none=True)
+    error_message = fields.String(attribute="provider_error_message", allow_none=True)
+    provider_sid = fields.String(allow_none=True)
+    due_at = fields.DateTime()
+    next_attempt_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+
+
+class MessagesPageSchema(BaseSchema):
+    messages = fields.List(fields.Nested(OutboxMessageSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()

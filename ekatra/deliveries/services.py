@@ -1,0 +1,298 @@
+"""Deliveries: create, pause/resume/stop, and read their progress, schedule and messages."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+
+from ekatra.auth.services import Actor
+from ekatra.courses.models import Course, Day
+from ekatra.courses.services import find_course
+from ekatra.deliveries import planning
+from ekatra.deliveries.models import (
+    FINISHED,
+    PAUSED,
+    SCHEDULED,
+    STOPPED,
+    Delivery,
+    Enrollment,
+)
+from ekatra.deliveries.planner import enroll_students, replan_behind, schedule_of
+from ekatra.errors import Invalid, InvalidState, NotFound
+from ekatra.extensions import MAX_ID, db
+from ekatra.groups.models import Group, Student
+from ekatra.groups.services import find_group
+from ekatra.outbox.models import CANCELLED, PENDING, Message
+from ekatra.ownership import owned
+
+DELIVERY_NOT_FOUND = "Delivery not found!!"
+LOCAL_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")
+
+# action → (states it may be taken from, state it leads to)
+TRANSITIONS = {
+    "PAUSE": ((SCHEDULED,), PAUSED),
+    "RESUME": ((PAUSED,), SCHEDULED),
+    "STOP": ((SCHEDULED, PAUSED), STOPPED),
+}
+
+
+def parse_schedule(schedule_at: str, timezone: str | None, cadence: str,
+                   interval: int | None) -> planning.Schedule:
+    """The contract's `schedule_at`: local wall time, or one instant (offset or `timezone`)."""
+    text = schedule_at.strip()
+    if cadence == "minutes" and interval is None:
+        raise Invalid("Cadence `minutes` needs an `interval` (1 to 1440).",
+                      {"interval": ["Required with cadence minutes."]})
+    if cadence != "minutes" and interval is not None:
+        raise Invalid("`interval` goes only with cadence `minutes`.",
+                      {"interval": ["Only with cadence minutes."]})
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid("schedule_at must look like 2026-12-01 09:00:00, or ISO 8601 with an offset.",
+                      {"schedule_at": ["Not a date and time."]}) from None
+    if moment.tzinfo is None and not LOCAL_FORMAT.match(text):
+        raise Invalid("schedule_at must look like 2026-12-01 09:00:00.",
+                      {"schedule_at": ["Not a date and time."]})
+    try:
+        if moment.tzinfo is None and timezone:
+            zone = planning.zone(timezone)
+            start_at = planning.wall_to_utc(moment.date(), moment.time(), zone)
+            return planning.Schedule(start_at=start_at, cadence=cadence, interval_minutes=interval)
+        if moment.tzinfo is not None:
+            return planning.Schedule(start_at=moment.astimezone(UTC), cadence=cadence,
+                                     interval_minutes=interval)
+        return planning.Schedule(local_start_date=moment.date(),
+                                 local_send_time=moment.time().replace(microsecond=0),
+                                 cadence=cadence, interval_minutes=interval)
+    except ValueError as problem:
+        field_name = "timezone" if timezone and moment.tzinfo is None else "schedule_at"
+        raise Invalid(str(problem), {field_name: [str(problem)]}) from None
+
+
+def find_delivery(actor: Actor, delivery_id: int) -> Delivery:
+    delivery = None
+    if 0 < delivery_id <= MAX_ID:
+        delivery = db.session.scalar(
+            owned(select(Delivery).where(Delivery.id == delivery_id), Delivery, actor))
+    if delivery is None:
+        raise NotFound(DELIVERY_NOT_FOUND)
+    return delivery
+
+
+def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at: str,
+                    timezone: str | None, cadence: str, interval: int | None,
+                    now: datetime) -> Delivery:
+    """Schedule a course for a group; every student is enrolled at day 1."""
+    group = find_group(actor, group_id)
+    course = find_course(actor, course_id)
+    if not course.days:
+        raise Invalid("The course has no days to deliver.", {"course": ["Has no days."]})
+    if not db.session.scalar(select(func.count()).select_from(Student)
+                             .where(Student.group_id == group.id)):
+        raise Invalid("The group has no students to deliver to.", {"group": ["Has no students."]})
+    schedule = parse_schedule(schedule_at, timezone, cadence, interval)
+    delivery = Delivery(owner_id=actor.author_id, course_id=course.id, group_id=group.id,
+                        local_start_date=schedule.local_start_date,
+                        local_send_time=schedule.local_send_time, start_at=schedule.start_at,
+                        cadence=schedule.cadence, interval_minutes=schedule.interval_minutes,
+                        status=SCHEDULED, created_at=now, updated_at=now)
+    db.session.add(delivery)
+    try:
+        db.session.flush()
+        enroll_students(delivery, now, late=False)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return delivery
+
+
+def change_status(actor: Actor, delivery_id: int, action: str, now: datetime) -> Delivery:
+    """PAUSE holds unsent messages; RESUME re-plans learners who fell behind; STOP is final."""
+    delivery = find_delivery(actor, delivery_id)
+    allowed_from, target = TRANSITIONS[action]
+    if delivery.status not in allowed_from:
+        raise InvalidState(f"Cannot {action} a delivery that is {delivery.status.upper()}"
+                           + (": STOP is final." if delivery.status == STOPPED else "."))
+    delivery.status, delivery.updated_at = target, now
+    if action == "PAUSE":
+        delivery.paused_at = now
+    elif action == "RESUME":
+        delivery.paused_at = None
+        replan_behind(delivery, now)
+    else:
+        delivery.stopped_at = now
+        db.session.execute(update(Message).where(Message.delivery_id == delivery.id,
+                                                 Message.status == PENDING)
+                           .values(status=CANCELLED, updated_at=now))
+    db.session.commit()
+    return delivery
+
+
+# Reading --------------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryView:
+    """A delivery with what the list and detail routes show about it."""
+
+    delivery: Delivery
+    group_name: str
+    course_name: str
+    day_id: int
+    students: int
+    messages: dict[str, int]
+    days: int = 0
+    progress: list[dict] = field(default_factory=list)
+
+    def __getattr__(self, name):  # the response schemas read the delivery's own columns too
+        return getattr(self.delivery, name)
+
+    @property
+    def status(self) -> str:
+        return self.delivery.status.upper()
+
+    @property
+    def added_by(self) -> int:
+        return self.delivery.owner_id
+
+    @property
+    def scheduled_time(self) -> str:
+        d = self.delivery
+        if d.start_at is not None:
+            return d.start_at.strftime("%Y-%m-%d %H:%M:%S")
+        return f"{d.local_start_date.isoformat()} {d.local_send_time.strftime('%H:%M:%S')}"
+
+    @property
+    def timezone(self) -> str | None:
+        return "UTC" if self.delivery.start_at is not None else None
+
+    @property
+    def interval(self) -> int | None:
+        return self.delivery.interval_minutes
+
+    @property
+    def counts(self) -> dict:
+        return {"students": self.students, "messages": self.messages}
+
+
+def _views(deliveries: list[Delivery]) -> list[DeliveryView]:
+    ids = [d.id for d in deliveries]
+    if not ids:
+        return []
+    groups = dict(db.session.execute(select(Group.id, Group.name).where(
+        Group.id.in_({d.group_id for d in deliveries}))).all())
+    courses = dict(db.session.execute(select(Course.id, Course.name).where(
+        Course.id.in_({d.course_id for d in deliveries}))).all())
+    enrolled = defaultdict(lambda: (0, 0))
+    for delivery_id, students, furthest in db.session.execute(
+            select(Enrollment.delivery_id, func.count(Enrollment.student_id), func.max(Enrollment.next_day))
+            .where(Enrollment.delivery_id.in_(ids)).group_by(Enrollment.delivery_id)):
+        enrolled[delivery_id] = (students, (furthest or 1) - 1)
+    messages: dict[int, dict[str, int]] = defaultdict(dict)
+    for delivery_id, status, count in db.session.execute(
+            select(Message.delivery_id, Message.status, func.count())
+            .where(Message.delivery_id.in_(ids)).group_by(Message.delivery_id, Message.status)):
+        messages[delivery_id][status] = count
+    return [DeliveryView(d, groups.get(d.group_id, ""), courses.get(d.course_id, ""),
+                         enrolled[d.id][1], enrolled[d.id][0], messages[d.id]) for d in deliveries]
+
+
+def list_deliveries(actor: Actor) -> list[DeliveryView]:
+    return _views(list(db.session.scalars(owned(select(Delivery), Delivery, actor).order_by(Delivery.id))))
+
+
+def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
+    """Summary and per-student progress: current day, messages by status."""
+    delivery = find_delivery(actor, delivery_id)
+    (view,) = _views([delivery])
+    view.days = db.session.scalar(select(func.count()).select_from(Day)
+                                  .where(Day.course_id == delivery.course_id))
+    by_student: dict[int, dict[str, int]] = defaultdict(dict)
+    for enrollment_id, status, count in db.session.execute(
+            select(Message.enrollment_id, Message.status, func.count())
+            .where(Message.delivery_id == delivery.id)
+            .group_by(Message.enrollment_id, Message.status)):
+        by_student[enrollment_id][status] = count
+    rows = db.session.execute(
+        select(Enrollment, Student).outerjoin(Student, Student.id == Enrollment.student_id)
+        .where(Enrollment.delivery_id == delivery.id).order_by(Enrollment.id)).all()
+    view.progress = [{
+        "student_id": enrollment.student_id,
+        "name": student.name if student else None,
+        "number": student.phone if student else None,
+        "channel": student.channel if student else None,
+        "timezone": student.timezone if student else None,
+        "enrollment_status": enrollment.status,
+        "current_day": enrollment.next_day - 1,
+        "next_day": None if enrollment.status == FINISHED else enrollment.next_day,
+        "next_due_at": enrollment.next_due_at,
+        "messages": by_student[enrollment.id],
+    } for enrollment, student in rows]
+    return view
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def delivery_schedule(actor: Actor, delivery_id: int) -> list[dict]:
+    """For every student, the instants at which each day is (or was) planned to go out.
+
+    Days already planned show their messages' due time; the next day its enrollment's due
+    time; later days follow at the regular slots after it, exactly as the planner will go.
+    """
+    delivery = find_delivery(actor, delivery_id)
+    schedule = schedule_of(delivery)
+    last_day = db.session.scalar(select(func.max(Day.number)).where(Day.course_id == delivery.course_id)) or 0
+    planned: dict[int, dict[int, datetime]] = defaultdict(dict)
+    for enrollment_id, day_number, due in db.session.execute(
+            select(Message.enrollment_id, Message.day_number, func.min(Message.due_at))
+            .where(Message.delivery_id == delivery.id)
+            .group_by(Message.enrollment_id, Message.day_number)):
+        planned[enrollment_id][day_number] = due
+    rows = db.session.execute(
+        select(Enrollment, Student).join(Student, Student.id == Enrollment.student_id)
+        .where(Enrollment.delivery_id == delivery.id).order_by(Student.id)).all()
+    students = []
+    for enrollment, student in rows:
+        zone = planning.zone(student.timezone)
+        instants = dict(planned[enrollment.id])
+        moment = enrollment.next_due_at
+        if moment is not None and enrollment.status in ("active", "suspended"):
+            for day in range(enrollment.next_day, last_day + 1):
+                if day > enrollment.next_day:
+                    moment = planning.next_due_after(schedule, day, zone, moment)
+                instants[day] = moment
+        students.append({
+            "student_id": student.id, "name": student.name, "timezone": student.timezone,
+            "days": [{"day": day, "local": instants[day].astimezone(zone).isoformat(),
+                      "utc": _iso_utc(instants[day])} for day in sorted(instants)],
+        })
+    return students
+
+
+@dataclass
+class MessagesPage:
+    messages: list[Message]
+    page: int
+    page_size: int
+    total: int
+
+
+def list_messages(actor: Actor, delivery_id: int, *, status: str | None, page: int,
+                  page_size: int) -> MessagesPage:
+    delivery = find_delivery(actor, delivery_id)
+    query = select(Message).where(Message.delivery_id == delivery.id)
+    if status:
+        query = query.where(Message.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    messages = list(db.session.scalars(query.order_by(Message.due_at, Message.id)
+                                       .offset((page - 1) * page_size).limit(page_size)))
+    return MessagesPage(messages, page, page_size, total)
+
