@@ -5,13 +5,17 @@ Reading this table tells an operator everything the worker does.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from ekatra.deliveries import planner
 from ekatra.health import services as health
+
+log = logging.getLogger("ekatra.worker")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,15 @@ def heartbeat(worker: WorkerIdentity, now: datetime) -> None:
                             started_at=worker.started_at, now=now)
 
 
+def plan(worker: WorkerIdentity, now: datetime) -> None:
+    stats = planner.plan_due_days(now)
+    if stats.planned_learner_days or stats.enrolled or stats.removed or stats.completed:
+        log.info("planned %d learner-days (%d messages); enrolled %d, removed %d, completed %d",
+                 stats.planned_learner_days, stats.messages, stats.enrolled, stats.removed,
+                 stats.completed)
+
+
 JOBS: tuple[Job, ...] = (
+    Job("plan", 5, plan),
     Job("heartbeat", 10, heartbeat),
 )
