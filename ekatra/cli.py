@@ -50,12 +50,13 @@ def create_admin_command(email: str, name: str | None, password: str | None):
 
 
 def register_commands(app) -> None:
-    from ekatra.demo import demo_command
+    from ekatra.demo import demo_command, serve_command
     from ekatra.sandbox.cli import sandbox_command
 
     app.cli.add_command(create_admin_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(sandbox_command)
+    app.cli.add_command(serve_command)
     app.cli.add_command(worker_command)
 
 

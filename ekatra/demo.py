@@ -1,6 +1,13 @@
-"""`ekatra demo`: the API on SQLite with a demo author, a sample course and a sample group."""
+"""`ekatra demo` and `ekatra serve`: web, worker and Twilio sandbox in one process.
+
+`demo` adds a demo author, a three-day course (day 3 in Hindi), three learners in three
+timezones (one on WhatsApp) and a delivery with a one-minute cadence, then prints each
+message as the sandbox receives it. `serve` is the same without the demo data.
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import click
 from flask import current_app
@@ -86,23 +93,101 @@ def seed_demo_data(now) -> tuple[int, int, int]:
     return author.id, course.id, group.id
 
 
+def start_demo_delivery(author_id: int, course_id: int, group_id: int, now) -> int:
+    """A delivery of the sample course starting in a few seconds, one day a minute."""
+    from ekatra.auth.services import Actor
+    from ekatra.deliveries import services as deliveries
+
+    start = (now + timedelta(seconds=5)).replace(microsecond=0)
+    delivery = deliveries.create_delivery(Actor(author_id), group_id, course_id,
+                                          schedule_at=start.isoformat(), timezone=None,
+                                          cadence="minutes", interval=1, now=now)
+    return delivery.id
+
+
+def _print_message(message: dict) -> None:
+    body = message["body"].replace("\n", " | ")
+    click.echo(f"  {message['date_created']:%H:%M:%S}  -> {message['to']}: {body}")
+
+
+def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[str]) -> None:
+    """Sandbox, worker and web server in this process until Ctrl-C."""
+    from werkzeug.serving import make_server
+
+    from ekatra.sandbox.server import Sandbox
+    from scheduler.__main__ import start_in_background, stop
+
+    public = f"http://{host}:{port}"
+    sandbox = Sandbox(host=host, port=sandbox_port, inbound_url=f"{public}/twilio/inbound",
+                      account_sid=app.config["TWILIO_ACCOUNT_SID"],
+                      auth_token=app.config["TWILIO_AUTH_TOKEN"], on_message=_print_message)
+    try:
+        sandbox.start()
+        server = make_server(host, port, app, threaded=True)
+    except OSError as error:
+        sandbox.stop()
+        raise click.ClickException(f"cannot listen on {host}: {error}") from None
+    app.config.update(TWILIO_API_BASE_URL=sandbox.url, PUBLIC_BASE_URL=public)
+    scheduler, worker = start_in_background(app)
+    click.echo("")
+    click.echo(f"  Swagger UI:      {public}/")
+    for line in banner:
+        click.echo(f"  {line}")
+    click.echo(f"  Twilio sandbox:  {sandbox.url}/  (each phone's conversation)")
+    click.echo("  Press Ctrl-C to stop.")
+    click.echo("")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("\nStopping…")
+    finally:
+        stop(scheduler, worker)
+        sandbox.stop()
+        server.server_close()
+
+
+def _uses_sandbox(app) -> bool:
+    from ekatra.config import SANDBOX_ACCOUNT_SID
+
+    return app.config["TWILIO_ACCOUNT_SID"] == SANDBOX_ACCOUNT_SID
+
+
 @click.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--sandbox-port", default=5001, show_default=True, type=int)
 @with_appcontext
-def demo_command(host: str, port: int):
-    """Upgrade the database, add demo data and serve the API with its Swagger UI."""
+def demo_command(host: str, port: int, sandbox_port: int):
+    """Upgrade the database, add demo data and a delivery, run web + worker + sandbox."""
     from flask_migrate import upgrade
-    from werkzeug.serving import run_simple
 
-    upgrade()
-    _, course_id, group_id = seed_demo_data(clock.now())
     app = current_app._get_current_object()
-    base = f"http://{host}:{port}"
-    click.echo("")
-    click.echo(f"  Swagger UI:  {base}/")
-    click.echo(f"  Demo login:  {DEMO_EMAIL} / {DEMO_PASSWORD}")
-    click.echo(f"  Sample course {course_id} and group {group_id} belong to the demo author.")
-    click.echo("  Press Ctrl-C to stop.")
-    click.echo("")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    if not _uses_sandbox(app):
+        raise click.ClickException("ekatra demo sends through the built-in sandbox only; "
+                                   "unset TWILIO_ACCOUNT_SID to run it.")
+    upgrade()
+    author_id, course_id, group_id = seed_demo_data(clock.now())
+    delivery_id = start_demo_delivery(author_id, course_id, group_id, clock.now())
+    run_all_in_one(app, host, port, sandbox_port, [
+        f"Demo login:      {DEMO_EMAIL} / {DEMO_PASSWORD}",
+        f"Delivery {delivery_id}: course {course_id} to group {group_id}, one day a minute "
+        "(day 1 in a few seconds, day 3 about two minutes later).",
+        "Messages arrive below as the sandbox receives them:",
+    ])
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--sandbox-port", default=5001, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, sandbox_port: int):
+    """Upgrade the database and run web + worker + sandbox, without demo data."""
+    from flask_migrate import upgrade
+
+    app = current_app._get_current_object()
+    if not _uses_sandbox(app):
+        raise click.ClickException("ekatra serve sends through the built-in sandbox only; for "
+                                   "real Twilio run the Procfile's web and worker processes.")
+    upgrade()
+    run_all_in_one(app, host, port, sandbox_port, [])

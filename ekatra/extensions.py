@@ -52,12 +52,20 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
 @event.listens_for(Engine, "connect")
-def _sqlite_enforces_foreign_keys(dbapi_connection, _record):
-    """SQLite ignores foreign keys (and ON DELETE CASCADE) unless asked, per connection."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+def _configure_sqlite(dbapi_connection, _record):
+    """SQLite as a serious embedded database: foreign keys enforced (and ON DELETE CASCADE),
+    WAL so that the web process and the worker's threads read while another writes, and
+    writers that wait for each other instead of failing with "database is locked"."""
+    if _is_sqlite(dbapi_connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
 

@@ -15,7 +15,7 @@ BEARER = [{"bearerAuth": []}]
 PUBLIC: list = []
 
 # Request bodies other than JSON are accepted only by the endpoints listed here.
-NON_JSON_ENDPOINTS = {"groups.GroupImport"}
+NON_JSON_ENDPOINTS = {"groups.GroupImport", "twilio.StatusCallback"}
 
 
 class Parser(FlaskParser):

@@ -1,7 +1,8 @@
 """The worker process: `python -m scheduler` (Procfile `worker`), also `ekatra worker`.
 
 An APScheduler BlockingScheduler runs the jobs of scheduler/jobs.py, each inside the app
-context. On SIGTERM or SIGINT it stops scheduling, lets running jobs finish and exits 0.
+context. On SIGTERM or SIGINT it stops claiming, lets the sends in flight finish, releases
+what it claimed but did not send, and exits 0 — within 20 seconds.
 """
 
 from __future__ import annotations
@@ -10,16 +11,19 @@ import logging
 import signal
 import sys
 
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from ekatra import clock, create_app
 from ekatra.health import services as health
-from scheduler.jobs import JOBS, WorkerIdentity
+from ekatra.outbox.twilio import sender_from_config
+from scheduler.jobs import JOBS, Worker
 
 log = logging.getLogger("ekatra.worker")
 
 
-def _run_job(app, job, worker: WorkerIdentity) -> None:
+def _run_job(app, job, worker: Worker) -> None:
     with app.app_context():
         from ekatra.extensions import db
 
@@ -33,12 +37,35 @@ def _run_job(app, job, worker: WorkerIdentity) -> None:
             db.session.remove()
 
 
-def build_scheduler(app, worker: WorkerIdentity) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+def make_worker(app) -> Worker:
+    return Worker.for_this_process(
+        clock.now(), sender=sender_from_config(app.config),
+        send_concurrency=app.config["SEND_CONCURRENCY"],
+        send_rate_per_second=app.config["SEND_RATE_PER_SECOND"])
+
+
+def build_scheduler(app, worker: Worker, scheduler_class: type[BaseScheduler] = BlockingScheduler):
+    scheduler = scheduler_class(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
+                                                               "misfire_grace_time": 30})
     for job in JOBS:
         scheduler.add_job(_run_job, "interval", seconds=job.interval_seconds, args=(app, job, worker),
                           id=job.name, name=job.name, next_run_time=clock.now())
     return scheduler
+
+
+def start_in_background(app) -> tuple[BackgroundScheduler, Worker]:
+    """The same jobs on a background thread (for `ekatra demo` and `ekatra serve`)."""
+    worker = make_worker(app)
+    scheduler = build_scheduler(app, worker, BackgroundScheduler)
+    scheduler.start()
+    return scheduler, worker
+
+
+def stop(scheduler: BaseScheduler, worker: Worker) -> None:
+    """Stop claiming; wait for running jobs (they finish or release what they hold)."""
+    worker.stopping.set()
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
 
 
 def main(app=None) -> int:
@@ -53,23 +80,20 @@ def main(app=None) -> int:
                   state.migrations_current, state.migrations_head)
         return 1
 
-    worker = WorkerIdentity.for_this_process(clock.now())
+    worker = make_worker(app)
     scheduler = build_scheduler(app, worker)
 
-    stopping = []
-
-    def stop(signum, _frame):
+    def on_signal(signum, _frame):
         name = signal.Signals(signum).name
-        if stopping:
+        if worker.stopping.is_set():
             log.info("worker %s received %s again; already stopping", worker.worker_id, name)
             return
-        stopping.append(signum)
         log.info("worker %s received %s; stopping", worker.worker_id, name)
         # Runs on the main thread; jobs run in the pool, so waiting for them here is safe.
-        scheduler.shutdown(wait=True)
+        stop(scheduler, worker)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     log.info("worker %s started with jobs: %s", worker.worker_id,
              ", ".join(f"{job.name} every {job.interval_seconds:g}s" for job in JOBS))
     scheduler.start()

@@ -1,6 +1,13 @@
 """The worker's job table: what runs, how often, and which service it calls.
 
 Reading this table tells an operator everything the worker does.
+
+| job       | every | service |
+|-----------|-------|---------|
+| plan      | 5 s   | deliveries.planner.plan_due_days: due days become outbox rows |
+| dispatch  | 1 s   | outbox.dispatch.dispatch_until_idle: send what is due, under the rate limit |
+| recover   | 30 s  | outbox.recovery.recover_expired_leases: reconcile sends of a dead worker |
+| heartbeat | 10 s  | health.record_heartbeat: shown by GET /healthz |
 """
 
 from __future__ import annotations
@@ -8,43 +15,50 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from ekatra import clock
 from ekatra.deliveries import planner
 from ekatra.health import services as health
+from ekatra.outbox import dispatch, recovery
 
 log = logging.getLogger("ekatra.worker")
+
+
+@dataclass
+class Worker:
+    """One worker process: who it is, how it sends, and whether it was asked to stop."""
+
+    worker_id: str
+    hostname: str
+    pid: int
+    started_at: datetime
+    sender: object = None
+    send_concurrency: int = 32
+    send_rate_per_second: float = 50.0
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def for_this_process(cls, started_at: datetime, **settings) -> Worker:
+        hostname = socket.gethostname()
+        pid = os.getpid()
+        return cls(f"{hostname}:{pid}", hostname, pid, started_at, **settings)
+
+    def should_stop(self) -> bool:
+        return self.stopping.is_set()
 
 
 @dataclass(frozen=True)
 class Job:
     name: str
     interval_seconds: float
-    run: Callable[[WorkerIdentity, datetime], None]
+    run: Callable[[Worker, datetime], None]
 
 
-@dataclass(frozen=True)
-class WorkerIdentity:
-    worker_id: str
-    hostname: str
-    pid: int
-    started_at: datetime
-
-    @classmethod
-    def for_this_process(cls, started_at: datetime) -> WorkerIdentity:
-        hostname = socket.gethostname()
-        pid = os.getpid()
-        return cls(f"{hostname}:{pid}", hostname, pid, started_at)
-
-
-def heartbeat(worker: WorkerIdentity, now: datetime) -> None:
-    health.record_heartbeat(worker_id=worker.worker_id, hostname=worker.hostname, pid=worker.pid,
-                            started_at=worker.started_at, now=now)
-
-
-def plan(worker: WorkerIdentity, now: datetime) -> None:
+def plan(worker: Worker, now: datetime) -> None:
     stats = planner.plan_due_days(now)
     if stats.planned_learner_days or stats.enrolled or stats.removed or stats.completed:
         log.info("planned %d learner-days (%d messages); enrolled %d, removed %d, completed %d",
@@ -52,7 +66,26 @@ def plan(worker: WorkerIdentity, now: datetime) -> None:
                  stats.completed)
 
 
+def send(worker: Worker, now: datetime) -> None:
+    if worker.should_stop():
+        return
+    dispatch.dispatch_until_idle(worker.sender, clock.now, should_stop=worker.should_stop,
+                                 concurrency=worker.send_concurrency,
+                                 rate_per_second=worker.send_rate_per_second)
+
+
+def recover(worker: Worker, now: datetime) -> None:
+    recovery.recover_expired_leases(worker.sender, now)  # logs what it found
+
+
+def heartbeat(worker: Worker, now: datetime) -> None:
+    health.record_heartbeat(worker_id=worker.worker_id, hostname=worker.hostname, pid=worker.pid,
+                            started_at=worker.started_at, now=now)
+
+
 JOBS: tuple[Job, ...] = (
     Job("plan", 5, plan),
+    Job("dispatch", 1, send),
+    Job("recover", 30, recover),
     Job("heartbeat", 10, heartbeat),
 )

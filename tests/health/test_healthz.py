@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from ekatra import clock
 from ekatra.health import services
-from scheduler.jobs import WorkerIdentity, heartbeat
+from scheduler.jobs import Worker, heartbeat
 
 
 def test_healthz_reports_database_and_migrations(client):
@@ -20,7 +20,7 @@ def test_healthz_reports_database_and_migrations(client):
 
 def test_healthz_shows_the_age_of_the_last_heartbeat(app, client):
     started = clock.now() - timedelta(minutes=5)
-    worker = WorkerIdentity("host:1", "host", 1, started)
+    worker = Worker("host:1", "host", 1, started)
     heartbeat(worker, clock.now() - timedelta(seconds=30))
     heartbeat(worker, clock.now() - timedelta(seconds=12))
     age = client.get("/healthz").get_json()["last_worker_heartbeat_age_seconds"]

@@ -1,0 +1,37 @@
+"""/twilio: the webhooks Twilio calls (form-encoded, signed; no bearer token)."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+
+from ekatra import clock
+from ekatra.http import PUBLIC, Blueprint
+from ekatra.inbound import services
+from ekatra.inbound.schemas import StatusCallbackSchema
+from ekatra.inbound.signatures import twilio_signed
+
+blp = Blueprint("twilio", __name__, url_prefix="/twilio",
+                description="Webhooks called by Twilio, signed with X-Twilio-Signature")
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+_TWIML_OK = {"200": {"description": "Acknowledged (also for an unknown sid): empty TwiML",
+                     "content": {"text/xml": {"schema": {"type": "string"}, "example": EMPTY_TWIML}}},
+             "403": {"description": "Missing or invalid X-Twilio-Signature"}}
+
+
+def twiml_ok() -> Response:
+    return Response(EMPTY_TWIML, status=200, content_type="text/xml; charset=utf-8")
+
+
+@blp.route("/status")
+class StatusCallback(MethodView):
+    @twilio_signed
+    @blp.doc(security=PUBLIC, responses=_TWIML_OK)
+    @blp.arguments(StatusCallbackSchema, location="form")
+    def post(self, form):
+        """Message status callback from Twilio (sent, delivered, read, undelivered, failed)"""
+        services.record_status(form["message_sid"], form["message_status"], now=clock.now(),
+                               to=form["to"], error_code=form["error_code"],
+                               error_message=form["error_message"])
+        return twiml_ok()

@@ -1,0 +1,108 @@
+"""Twilio status callbacks: what the provider says became of a message we sent.
+
+A message moves forward only. Ranks: `sent` (Twilio's queued/accepted/sending/sent) <
+`undelivered` = `failed` < `delivered` < `read`. A callback that would move a message back
+(a late `sent` after `delivered`, `failed` after `delivered`) is ignored; a repeated one
+changes nothing. Each update is one conditional UPDATE, so two callbacks for one message
+racing each other still end at the higher rank.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+
+from ekatra.extensions import db
+from ekatra.outbox.models import DELIVERED, FAILED, PENDING, READ, SENDING, SENT, UNDELIVERED, Message
+from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
+
+log = logging.getLogger(__name__)
+
+UPDATED, UNCHANGED, UNKNOWN = "updated", "unchanged", "unknown"
+
+RANK = {PENDING: 0, SENDING: 0, SENT: 1, UNDELIVERED: 2, FAILED: 2, DELIVERED: 3, READ: 4}
+# Twilio's MessageStatus → our lifecycle. Statuses before `sent` mean the same to us as `sent`.
+LIFECYCLE = {"accepted": SENT, "scheduled": SENT, "queued": SENT, "sending": SENT, "sent": SENT,
+             "undelivered": UNDELIVERED, "failed": FAILED, "delivered": DELIVERED, "read": READ}
+# Within `sent`, Twilio's own steps, so that a late `queued` does not overwrite `sent` either.
+ACCEPTED_STEPS = ("accepted", "scheduled", "queued", "sending", "sent")
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    outcome: str  # updated, unchanged (not forward, or a repeat), unknown (no such sid)
+    message_id: int | None = None
+    status: str | None = None
+
+
+def _lower_ranks(status: str) -> list[str]:
+    return [name for name, rank in RANK.items() if rank < RANK[status]]
+
+
+def _values(status: str, provider_status: str, error_code: int | None, error_message: str | None,
+            now: datetime) -> dict:
+    values = {"status": status, "provider_status": provider_status, "updated_at": now}
+    if status in (FAILED, UNDELIVERED):
+        values.update(provider_error_code=error_code, provider_error_message=error_message)
+    if status in (DELIVERED, READ):
+        values["delivered_at"] = func.coalesce(Message.delivered_at, now)
+    return values
+
+
+def _adopt(provider_sid: str, to: str | None, now: datetime) -> int | None:
+    """A callback that overtook the sender's write-back: the sid belongs to the one message to
+    that address still `sending` without a sid. Only our sends name this callback URL, so an
+    unknown sid with exactly one such candidate is that message; with more, nothing is guessed."""
+    if not to:
+        return None
+    channel = WHATSAPP if to.startswith(WHATSAPP_PREFIX) else SMS
+    candidates = db.session.scalars(select(Message.id).where(
+        Message.status == SENDING, Message.provider_sid.is_(None),
+        Message.to_phone == to.removeprefix(WHATSAPP_PREFIX), Message.channel == channel).limit(2)).all()
+    if len(candidates) != 1:
+        return None
+    adopted = db.session.execute(update(Message).where(
+        Message.id == candidates[0], Message.status == SENDING, Message.provider_sid.is_(None)).values(
+        status=SENT, provider_sid=provider_sid, sent_at=now, lease_until=None, updated_at=now))
+    return candidates[0] if adopted.rowcount == 1 else None
+
+
+def record_status(provider_sid: str, provider_status: str, *, now: datetime, to: str | None = None,
+                  error_code: int | None = None, error_message: str | None = None) -> StatusUpdate:
+    """Apply one status callback to the message with this provider sid. Idempotent; commits."""
+    provider_status = provider_status.strip().lower()
+    status = LIFECYCLE.get(provider_status)
+    try:
+        message_id = db.session.scalar(select(Message.id).where(Message.provider_sid == provider_sid))
+        if message_id is None:
+            message_id = _adopt(provider_sid, to, now)
+            if message_id is None:
+                db.session.rollback()
+                log.info("status callback %r for unknown message sid %s: acknowledged, ignored",
+                         provider_status, provider_sid)
+                return StatusUpdate(UNKNOWN)
+            log.info("status callback for %s arrived before its send was recorded: message %s",
+                     provider_sid, message_id)
+        if status is None:  # canceled, partially_delivered, …: nothing in our lifecycle
+            db.session.commit()
+            log.info("status callback %r for %s: not a lifecycle status, ignored",
+                     provider_status, provider_sid)
+            return StatusUpdate(UNCHANGED, message_id)
+        moved = db.session.execute(
+            update(Message).where(Message.id == message_id, Message.status.in_(_lower_ranks(status)))
+            .values(_values(status, provider_status, error_code, error_message, now)))
+        if moved.rowcount == 0 and status == SENT and provider_status in ACCEPTED_STEPS:
+            # The same rank: follow Twilio's finer steps (queued → sending → sent), forward only.
+            earlier_steps = ACCEPTED_STEPS[:ACCEPTED_STEPS.index(provider_status)]
+            moved = db.session.execute(update(Message).where(
+                Message.id == message_id, Message.status == SENT,
+                or_(Message.provider_status.is_(None), Message.provider_status.in_(earlier_steps)))
+                .values(provider_status=provider_status, updated_at=now))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return StatusUpdate(UPDATED if moved.rowcount else UNCHANGED, message_id, status)

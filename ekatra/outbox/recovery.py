@@ -1,0 +1,88 @@
+"""Reconciling messages left `sending` by a worker that died: nothing lost, nothing sent twice.
+
+For each expired lease the provider is asked whether it accepted a message to that number,
+with that body, since the claim. If it did, the sid is recorded and the message is `sent`;
+if not, it goes back to `pending` and the next dispatch sends it. If the provider cannot be
+asked, the row stays `sending` and is asked about again when its renewed lease passes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ekatra.outbox import claims
+from ekatra.outbox.claims import ClaimedMessage
+from ekatra.outbox.twilio import ProviderError
+
+log = logging.getLogger(__name__)
+
+RECOVERY_BATCH_SIZE = 100
+RECOVERY_LEASE_SECONDS = 60  # how long one reconciliation holds a row (and waits if the provider is down)
+CLOCK_MARGIN_SECONDS = 60  # the provider's clock and ours may disagree a little
+RECOVERY_CONCURRENCY = 8
+
+
+@dataclass
+class RecoveryStats:
+    expired: int = 0
+    found_sent: int = 0
+    requeued: int = 0
+    unresolved: int = 0
+
+
+def _ask_provider(sender, messages: list[ClaimedMessage], known: set[str]) -> list[tuple]:
+    """(message, sid or None, error or None) for one address's messages, one after another, so
+    that two identical bodies to one number never both claim the same provider message."""
+    answers, taken = [], set(known)
+    for message in messages:
+        since = message.claimed_at - timedelta(seconds=CLOCK_MARGIN_SECONDS)
+        try:
+            sid = sender.find_sent(message.to_phone, message.body, message.channel, since, exclude=taken)
+        except ProviderError as error:
+            answers.append((message, None, error))
+            continue
+        if sid:
+            taken.add(sid)
+        answers.append((message, sid, None))
+    return answers
+
+
+def recover_expired_leases(sender, now: datetime, limit: int = RECOVERY_BATCH_SIZE, *,
+                           concurrency: int = RECOVERY_CONCURRENCY) -> RecoveryStats:
+    """Reconcile up to `limit` `sending` rows whose lease passed before `now`."""
+    stats = RecoveryStats()
+    expired = claims.claim_expired_leases(now, limit, RECOVERY_LEASE_SECONDS)
+    stats.expired = len(expired)
+    if not expired:
+        return stats
+    earliest = min(message.claimed_at for message in expired) - timedelta(seconds=CLOCK_MARGIN_SECONDS)
+    known = claims.recorded_sids({message.to_phone for message in expired}, earliest)
+    by_address: dict[tuple[str, str], list[ClaimedMessage]] = defaultdict(list)
+    for message in expired:
+        by_address[message.learner].append(message)
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(by_address))),
+                            thread_name_prefix="outbox-recover") as pool:
+        answers = [answer for answers in pool.map(lambda group: _ask_provider(sender, group, known),
+                                                  by_address.values()) for answer in answers]
+    sent, requeued = [], []
+    for message, sid, error in answers:
+        held = {"b_id": message.id, "b_claimed_at": message.claimed_at}
+        if error is not None:
+            stats.unresolved += 1
+            log.warning("message %s: the provider could not be asked (%s); asking again later",
+                        message.id, error)
+        elif sid:
+            sent.append({**held, "b_sid": sid, "b_provider_status": None, "b_segments": None,
+                         "b_sent_at": now})
+            stats.found_sent += 1
+        else:
+            requeued.append({**held, "b_next_attempt_at": now, "b_code": None, "b_message": None})
+            stats.requeued += 1
+    claims.write_back(now, sent=sent, retry=requeued)
+    log.info("outbox lease recovery: expired %d, found sent %d, requeued %d, unresolved %d",
+             stats.expired, stats.found_sent, stats.requeued, stats.unresolved)
+    return stats
