@@ -7,6 +7,8 @@ message as the sandbox receives it. `serve` is the same without the demo data.
 
 from __future__ import annotations
 
+import logging
+import signal
 from datetime import timedelta
 
 import click
@@ -128,6 +130,7 @@ def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[st
         sandbox.stop()
         raise click.ClickException(f"cannot listen on {host}: {error}") from None
     app.config.update(TWILIO_API_BASE_URL=sandbox.url, PUBLIC_BASE_URL=public)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the sandbox page polls every 2 s
     scheduler, worker = start_in_background(app)
     click.echo("")
     click.echo(f"  Swagger UI:      {public}/")
@@ -141,9 +144,11 @@ def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[st
     except KeyboardInterrupt:
         click.echo("\nStopping…")
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup
         stop(scheduler, worker)
         sandbox.stop()
         server.server_close()
+        click.echo("Stopped.")
 
 
 def _uses_sandbox(app) -> bool:

@@ -45,6 +45,8 @@ def make_worker(app) -> Worker:
 
 
 def build_scheduler(app, worker: Worker, scheduler_class: type[BaseScheduler] = BlockingScheduler):
+    # APScheduler logs every run of every job at INFO; the jobs log what they did themselves.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = scheduler_class(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
                                                                "misfire_grace_time": 30})
     for job in JOBS:

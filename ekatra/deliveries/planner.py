@@ -220,8 +220,14 @@ def replan_behind(delivery: Delivery, now: datetime) -> None:
 
 
 def _planner_lock() -> bool:
-    """On PostgreSQL, one planner at a time (the lock ends with the transaction)."""
-    if db.engine.dialect.name != "postgresql":
+    """One planner at a time; the lock ends with the transaction.
+
+    PostgreSQL: a transaction-level advisory lock (other workers skip this tick). SQLite: the
+    write lock, taken up front (BEGIN IMMEDIATE), because a transaction that reads first and
+    writes later fails at once if the dispatcher committed in between.
+    """
+    if db.engine.dialect.name == "sqlite":
+        db.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         return True
     return bool(db.session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
                                    {"key": PLANNER_LOCK_KEY}).scalar())
