@@ -30,10 +30,15 @@ class Health:
         return self.database_ok and self.migrations_current == self.migrations_head
 
 
+def _revisions(heads) -> str | None:
+    return ",".join(sorted(heads)) or None
+
+
 def migration_head() -> str | None:
+    """The newest revision of the code's migrations (several, comma-joined, on a branch)."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(config).get_current_head()
+    return _revisions(ScriptDirectory.from_config(config).get_heads())
 
 
 def check(now: datetime) -> Health:
@@ -41,7 +46,7 @@ def check(now: datetime) -> Health:
     try:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = _revisions(MigrationContext.configure(connection).get_current_heads())
             last_beat = None
             if current == head:  # before the migrations the heartbeat table may not exist
                 last_beat = connection.execute(select(func.max(WorkerHeartbeat.beat_at))).scalar()
