@@ -7,6 +7,7 @@ message as the sandbox receives it. `serve` is the same without the demo data.
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 from datetime import timedelta
@@ -151,26 +152,32 @@ def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[st
         click.echo("Stopped.")
 
 
-def _uses_sandbox(app) -> bool:
-    from ekatra.config import SANDBOX_ACCOUNT_SID
+def _all_in_one(command):
+    """The options and checks `demo` and `serve` share."""
 
-    return app.config["TWILIO_ACCOUNT_SID"] == SANDBOX_ACCOUNT_SID
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True, type=int)
+    @click.option("--sandbox-port", default=5001, show_default=True, type=int)
+    @with_appcontext
+    @functools.wraps(command)
+    def wrapper(**options):
+        from flask_migrate import upgrade
+
+        from ekatra.config import SANDBOX_ACCOUNT_SID
+
+        if current_app.config["TWILIO_ACCOUNT_SID"] != SANDBOX_ACCOUNT_SID:
+            raise click.ClickException("This command sends through the built-in sandbox only; for "
+                                       "real Twilio run the Procfile's web and worker processes.")
+        upgrade()
+        return command(current_app._get_current_object(), **options)
+
+    return wrapper
 
 
 @click.command("demo")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--sandbox-port", default=5001, show_default=True, type=int)
-@with_appcontext
-def demo_command(host: str, port: int, sandbox_port: int):
+@_all_in_one
+def demo_command(app, host: str, port: int, sandbox_port: int):
     """Upgrade the database, add demo data and a delivery, run web + worker + sandbox."""
-    from flask_migrate import upgrade
-
-    app = current_app._get_current_object()
-    if not _uses_sandbox(app):
-        raise click.ClickException("ekatra demo sends through the built-in sandbox only; "
-                                   "unset TWILIO_ACCOUNT_SID to run it.")
-    upgrade()
     author_id, course_id, group_id = seed_demo_data(clock.now())
     delivery_id = start_demo_delivery(author_id, course_id, group_id, clock.now())
     run_all_in_one(app, host, port, sandbox_port, [
@@ -182,17 +189,7 @@ def demo_command(host: str, port: int, sandbox_port: int):
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--sandbox-port", default=5001, show_default=True, type=int)
-@with_appcontext
-def serve_command(host: str, port: int, sandbox_port: int):
+@_all_in_one
+def serve_command(app, host: str, port: int, sandbox_port: int):
     """Upgrade the database and run web + worker + sandbox, without demo data."""
-    from flask_migrate import upgrade
-
-    app = current_app._get_current_object()
-    if not _uses_sandbox(app):
-        raise click.ClickException("ekatra serve sends through the built-in sandbox only; for "
-                                   "real Twilio run the Procfile's web and worker processes.")
-    upgrade()
     run_all_in_one(app, host, port, sandbox_port, [])
