@@ -42,10 +42,12 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.groups.routes import blp as groups_blp
     from ekatra.health.routes import blp as health_blp
     from ekatra.inbound.routes import blp as twilio_blp
+    from ekatra.partners.routes import blp as partners_blp
 
     register_token_callbacks(jwt)
     app.extensions["ekatra.mailer"] = mailer_from_config(app.config)
-    for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp):
+    for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
+                      partners_blp):
         api.register_blueprint(blueprint)
 
     from ekatra.cli import register_commands

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from ekatra import clock
+from ekatra.partners.cli import partner_command
 
 
 def _create_app():
@@ -50,14 +51,17 @@ def create_admin_command(email: str, name: str | None, password: str | None):
 
 
 def register_commands(app) -> None:
+    from ekatra.bench.cli import bench_group
     from ekatra.demo import demo_command, serve_command
     from ekatra.sandbox.cli import sandbox_command
 
+    app.cli.add_command(bench_group)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(sandbox_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(partner_command)
 
 
 @click.command("worker")

@@ -15,6 +15,20 @@ SANDBOX_WHATSAPP_FROM = "whatsapp:+14155238886"
 MAX_REQUEST_BYTES = 1024 * 1024
 
 
+DEFAULT_OPT_OUT_KEYWORDS = "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT,REVOKE,OPTOUT,रोकें,रोको,बंद"
+DEFAULT_OPT_IN_KEYWORDS = "START,UNSTOP,YES,शुरू"
+DEFAULT_HELP_KEYWORDS = "HELP,INFO,मदद"
+DEFAULT_HELP_TEXT = ("Ekatra: answer a question by replying to it. Reply STOP to stop all messages, "
+                     "START to get them again.")
+DEFAULT_BOOLEAN_YES_WORDS = "हाँ,हां,हा,जी,जी हाँ,जी हां,han,haan"
+DEFAULT_BOOLEAN_NO_WORDS = "नहीं,नही,ना,nahi,nahin"
+
+
+def _words(value: str) -> tuple[str, ...]:
+    """A comma-separated setting as a tuple of its non-empty, trimmed items."""
+    return tuple(word.strip() for word in value.split(",") if word.strip())
+
+
 class ConfigurationError(RuntimeError):
     """Raised at start-up when a setting is missing or malformed."""
 
@@ -54,6 +68,10 @@ class Config:
     | JWT_ACCESS_MINUTES, JWT_REFRESH_DAYS | token lifetimes | 60 minutes, 30 days |
     | BCRYPT_ROUNDS | password hash cost | 12 |
     | SEND_RATE_PER_SECOND, SEND_CONCURRENCY | per worker process | 50, 32 |
+    | SEND_TIMEOUT_SECONDS | how long one request to Twilio may take | 10 |
+    | OUTBOX_LEASE_SECONDS | how long a claimed message is held before the recovery may reconcile it;
+      more than twice SEND_TIMEOUT_SECONDS | 60 |
+    | RECOVER_INTERVAL_SECONDS | how often the worker looks for expired leases | 30 |
     """
 
     def __init__(self, environ: dict[str, str] | None = None, instance_path: str | Path = "instance"):
@@ -100,6 +118,23 @@ class Config:
         self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/")
         self.SEND_RATE_PER_SECOND = float(env.get("SEND_RATE_PER_SECOND", "50"))
         self.SEND_CONCURRENCY = int(env.get("SEND_CONCURRENCY", "32"))
+        self.SEND_TIMEOUT_SECONDS = float(env.get("SEND_TIMEOUT_SECONDS", "10"))
+        self.OUTBOX_LEASE_SECONDS = float(env.get("OUTBOX_LEASE_SECONDS", "60"))
+        self.RECOVER_INTERVAL_SECONDS = float(env.get("RECOVER_INTERVAL_SECONDS", "30"))
+        if self.OUTBOX_LEASE_SECONDS <= 2 * self.SEND_TIMEOUT_SECONDS:
+            # A send starts only while twice its timeout is left on the lease (outbox/dispatch.py).
+            raise ConfigurationError(
+                f"OUTBOX_LEASE_SECONDS ({self.OUTBOX_LEASE_SECONDS:g}) must exceed twice "
+                f"SEND_TIMEOUT_SECONDS ({self.SEND_TIMEOUT_SECONDS:g})")
+        if self.RECOVER_INTERVAL_SECONDS <= 0:
+            raise ConfigurationError("RECOVER_INTERVAL_SECONDS must be positive")
+
+        self.OPT_OUT_KEYWORDS = _words(env.get("OPT_OUT_KEYWORDS", DEFAULT_OPT_OUT_KEYWORDS))
+        self.OPT_IN_KEYWORDS = _words(env.get("OPT_IN_KEYWORDS", DEFAULT_OPT_IN_KEYWORDS))
+        self.HELP_KEYWORDS = _words(env.get("HELP_KEYWORDS", DEFAULT_HELP_KEYWORDS))
+        self.HELP_TEXT = env.get("HELP_TEXT", DEFAULT_HELP_TEXT)
+        self.BOOLEAN_YES_WORDS = _words(env.get("BOOLEAN_YES_WORDS", DEFAULT_BOOLEAN_YES_WORDS))
+        self.BOOLEAN_NO_WORDS = _words(env.get("BOOLEAN_NO_WORDS", DEFAULT_BOOLEAN_NO_WORDS))
 
         self.MAIL_SERVER = env.get("MAIL_SERVER", "")
         self.MAIL_PORT = int(env.get("MAIL_PORT", "587"))

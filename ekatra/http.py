@@ -15,7 +15,7 @@ BEARER = [{"bearerAuth": []}]
 PUBLIC: list = []
 
 # Request bodies other than JSON are accepted only by the endpoints listed here.
-NON_JSON_ENDPOINTS = {"groups.GroupImport", "twilio.StatusCallback"}
+NON_JSON_ENDPOINTS = {"groups.GroupImport", "twilio.StatusCallback", "twilio.InboundMessage"}
 
 
 class Parser(FlaskParser):
@@ -53,6 +53,10 @@ def register_openapi(app: Flask, api: Api) -> None:
         {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
          "description": "The `access_token` from POST /api/auth/login."},
     )
+    for name, header in (("partnerAccessKey", "ST-ACCESS-KEY"), ("partnerSecretKey", "ST-SECRET-KEY")):
+        api.spec.components.security_scheme(name, {
+            "type": "apiKey", "in": "header", "name": header,
+            "description": "Partner API keys (`ekatra partner create NAME`)."})
     import swagger_ui_bundle
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)

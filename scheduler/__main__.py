@@ -14,11 +14,12 @@ import sys
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.exc import OperationalError
 
 from ekatra import clock, create_app
 from ekatra.health import services as health
 from ekatra.outbox.twilio import sender_from_config
-from scheduler.jobs import JOBS, Worker
+from scheduler.jobs import Worker, jobs_for
 
 log = logging.getLogger("ekatra.worker")
 
@@ -29,8 +30,14 @@ def _run_job(app, job, worker: Worker) -> None:
 
         try:
             job.run(worker, clock.now())
+        except OperationalError as error:
+            # The database restarting or out of reach: one line per tick, not a traceback; what a
+            # tick claimed and could not write back is reconciled once its lease passes.
+            log.warning("job %s failed: database unavailable (%s); the next tick tries again",
+                        job.name, str(error.orig or error).splitlines()[0])
+            db.session.rollback()
         except Exception:
-            # A failed tick (the database restarting, say) is logged; the next tick tries again.
+            # Any other failed tick is logged in full; the next tick tries again.
             log.exception("job %s failed", job.name)
             db.session.rollback()
         finally:
@@ -41,15 +48,17 @@ def make_worker(app) -> Worker:
     return Worker.for_this_process(
         clock.now(), sender=sender_from_config(app.config),
         send_concurrency=app.config["SEND_CONCURRENCY"],
-        send_rate_per_second=app.config["SEND_RATE_PER_SECOND"])
+        send_rate_per_second=app.config["SEND_RATE_PER_SECOND"],
+        lease_seconds=app.config["OUTBOX_LEASE_SECONDS"])
 
 
 def build_scheduler(app, worker: Worker, scheduler_class: type[BaseScheduler] = BlockingScheduler):
-    # APScheduler logs every run of every job at INFO; the jobs log what they did themselves.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # APScheduler logs every run at INFO, and warns each second that a long dispatch run is
+    # still going (max_instances=1 is deliberate); the jobs log what they did themselves.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     scheduler = scheduler_class(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1,
                                                                "misfire_grace_time": 30})
-    for job in JOBS:
+    for job in jobs_for(app.config):
         scheduler.add_job(_run_job, "interval", seconds=job.interval_seconds, args=(app, job, worker),
                           id=job.name, name=job.name, next_run_time=clock.now())
     return scheduler
@@ -97,7 +106,7 @@ def main(app=None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     log.info("worker %s started with jobs: %s", worker.worker_id,
-             ", ".join(f"{job.name} every {job.interval_seconds:g}s" for job in JOBS))
+             ", ".join(f"{job.name} every {job.interval_seconds:g}s" for job in jobs_for(app.config)))
     scheduler.start()
     log.info("worker %s stopped", worker.worker_id)
     return 0

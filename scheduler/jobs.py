@@ -5,13 +5,18 @@ Reading this table tells an operator everything the worker does.
 | job       | every | service |
 |-----------|-------|---------|
 | plan      | 5 s   | deliveries.planner.plan_due_days: due days become outbox rows |
-| dispatch  | 1 s   | outbox.dispatch.dispatch_until_idle: send what is due, under the rate limit |
-| recover   | 30 s  | outbox.recovery.recover_expired_leases: reconcile sends of a dead worker |
+| dispatch  | 1 s   | outbox.dispatch.dispatch_until_idle: send what is due, under the rate limit; |
+|           |       | addresses answered with 21610 are opted out (groups.optouts) |
+| recover   | 30 s  | outbox.recovery.recover_until_idle: reconcile sends of a dead worker |
 | heartbeat | 10 s  | health.record_heartbeat: shown by GET /healthz |
+
+Claims are leased for OUTBOX_LEASE_SECONDS (60 s by default); `jobs_for(config)` gives the
+table with the recover interval of RECOVER_INTERVAL_SECONDS.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -22,6 +27,7 @@ from datetime import datetime
 
 from ekatra import clock
 from ekatra.deliveries import planner
+from ekatra.groups import optouts
 from ekatra.health import services as health
 from ekatra.outbox import dispatch, recovery
 
@@ -39,6 +45,7 @@ class Worker:
     sender: object = None
     send_concurrency: int = 32
     send_rate_per_second: float = 50.0
+    lease_seconds: float = dispatch.LEASE_SECONDS
     stopping: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
@@ -69,13 +76,18 @@ def plan(worker: Worker, now: datetime) -> None:
 def send(worker: Worker, now: datetime) -> None:
     if worker.should_stop():
         return
-    dispatch.dispatch_until_idle(worker.sender, clock.now, should_stop=worker.should_stop,
-                                 concurrency=worker.send_concurrency,
-                                 rate_per_second=worker.send_rate_per_second)
+    stats = dispatch.dispatch_until_idle(worker.sender, clock.now, should_stop=worker.should_stop,
+                                         concurrency=worker.send_concurrency,
+                                         rate_per_second=worker.send_rate_per_second,
+                                         lease_seconds=worker.lease_seconds)
+    if stats.opted_out:  # Twilio's 21610: the learner unsubscribed (e.g. STOP sent to Twilio itself)
+        added = optouts.record_provider_opt_outs(stats.opted_out, clock.now())
+        log.info("provider reported %d unsubscribed address(es); %d new opt-out(s)",
+                 len(stats.opted_out), added)
 
 
 def recover(worker: Worker, now: datetime) -> None:
-    recovery.recover_expired_leases(worker.sender, now)  # logs what it found
+    recovery.recover_until_idle(worker.sender, now, should_stop=worker.should_stop)  # logs what it found
 
 
 def heartbeat(worker: Worker, now: datetime) -> None:
@@ -89,3 +101,10 @@ JOBS: tuple[Job, ...] = (
     Job("recover", 30, recover),
     Job("heartbeat", 10, heartbeat),
 )
+
+
+def jobs_for(config) -> tuple[Job, ...]:
+    """The job table with the intervals this configuration asks for."""
+    intervals = {"recover": float(config.get("RECOVER_INTERVAL_SECONDS", 30))}
+    return tuple(dataclasses.replace(job, interval_seconds=intervals.get(job.name, job.interval_seconds))
+                 for job in JOBS)

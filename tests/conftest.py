@@ -91,7 +91,7 @@ def _app(database_url):
 
     app = create_app(config={"TESTING": True}, environ=test_environ(database_url))
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
     yield app
     with app.app_context():
         db.engine.dispose()

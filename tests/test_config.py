@@ -45,3 +45,19 @@ def test_production_with_everything_set_starts(tmp_path):
                      "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"}, instance_path=tmp_path)
     assert config.PUBLIC_BASE_URL == "https://x.org"
     assert config.MAX_CONTENT_LENGTH == 1024 * 1024
+
+
+def test_lease_and_recovery_timing_come_from_the_environment(tmp_path):
+    from scheduler.jobs import jobs_for
+
+    environ = {"OUTBOX_LEASE_SECONDS": "12", "SEND_TIMEOUT_SECONDS": "4", "RECOVER_INTERVAL_SECONDS": "1"}
+    config = Config(environ, instance_path=tmp_path).as_dict()
+    assert (config["OUTBOX_LEASE_SECONDS"], config["SEND_TIMEOUT_SECONDS"]) == (12, 4)
+    assert {job.name: job.interval_seconds for job in jobs_for(config)}["recover"] == 1
+    defaults = Config({}, instance_path=tmp_path).as_dict()
+    assert (defaults["OUTBOX_LEASE_SECONDS"], defaults["RECOVER_INTERVAL_SECONDS"]) == (60, 30)
+
+
+def test_a_lease_shorter_than_twice_the_send_timeout_is_refused(tmp_path):
+    with pytest.raises(ConfigurationError, match="OUTBOX_LEASE_SECONDS"):
+        Config({"OUTBOX_LEASE_SECONDS": "15", "SEND_TIMEOUT_SECONDS": "10"}, instance_path=tmp_path)

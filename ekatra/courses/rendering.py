@@ -37,3 +37,26 @@ def render_question(number: int, text: str, type: str, options: Sequence[str] = 
     elif type == "boolean":
         lines.append("Reply YES or NO.")
     return "\n".join(lines)
+
+
+DEFAULT_CORRECT = "Correct!"
+DEFAULT_THANKS = "Thank you for your answer."
+
+
+def render_feedback(is_correct: bool | None, type: str, correct_answer: str | None,
+                    options: Sequence[str] = (), feedback_correct: str | None = None,
+                    feedback_incorrect: str | None = None) -> str:
+    """The reply to an answer: the question's own feedback text, or "Correct!" / "The answer is …"
+    (an `open` question, which is not graded, gets its `feedback_correct` or a thank-you)."""
+    if is_correct is None:
+        return feedback_correct or DEFAULT_THANKS
+    if is_correct:
+        return feedback_correct or DEFAULT_CORRECT
+    if feedback_incorrect:
+        return feedback_incorrect
+    answer = correct_answer or ""
+    if type == "choice" and answer in options:
+        answer = f"{option_letter(list(options).index(answer))}) {answer}"
+    elif type == "boolean":
+        answer = answer.upper()
+    return f"The answer is {answer}."

@@ -11,10 +11,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, literal, select, text, update
+from sqlalchemy import and_, case, exists, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ekatra.courses.models import Day
+from ekatra.courses.models import Day, Question
 from ekatra.courses.rendering import render_content, render_question
 from ekatra.deliveries import planning
 from ekatra.deliveries.models import (
@@ -28,11 +28,14 @@ from ekatra.deliveries.models import (
     Enrollment,
 )
 from ekatra.extensions import db
-from ekatra.groups.models import Student
+from ekatra.groups.models import OptOut, Student
 from ekatra.outbox.models import CANCELLED, PENDING, Message
 from ekatra.outbox.segments import encoding_for, segment_count
 
 log = logging.getLogger(__name__)
+
+# A question carried over from the previous day goes before the day's own parts (sequence 0…).
+CARRIED_SEQUENCE = -1
 
 PLANNER_LOCK_KEY = 7_301_551  # pg advisory lock: one planner at a time across workers
 
@@ -76,11 +79,20 @@ def day_parts(day: Day) -> list[Part]:
     parts = [Part(f"content-{index}", index - 1, body)
              for index, body in enumerate(render_content(day.text), 1)]
     if day.questions:
-        first = day.questions[0]
-        parts.append(Part(f"question-{first.id}", len(parts),
-                          render_question(1, first.text, first.type, first.options or ()),
-                          first.id))
+        parts.append(question_part(day.questions[0], len(parts)))
     return parts
+
+
+def _is_opted_out():
+    """The student's phone opted out on the student's channel (a correlated EXISTS)."""
+    return exists().where(OptOut.phone == Student.phone, OptOut.channel == Student.channel)
+
+
+def question_part(question: Question, sequence: int) -> Part:
+    """A question as a part of a learner's day ("question-<id>"), numbered by its position."""
+    return Part(f"question-{question.id}", sequence,
+                render_question(question.position, question.text, question.type, question.options or ()),
+                question.id)
 
 
 def schedule_of(delivery: Delivery) -> planning.Schedule:
@@ -121,8 +133,9 @@ def enroll_students(delivery: Delivery, now: datetime, *, late: bool) -> int:
         zone = planning.zone(timezone)
         due = (planning.first_due_for_joiner(schedule, zone, now) if late
                else planning.due_at(schedule, 1, zone))
+        status = case((_is_opted_out(), literal(SUSPENDED)), else_=literal(ACTIVE))
         rows = select(literal(delivery.id), Student.id, literal(1), literal(due, Enrollment.next_due_at.type),
-                      literal(ACTIVE), literal(now, Enrollment.created_at.type),
+                      status, literal(now, Enrollment.created_at.type),
                       literal(now, Enrollment.updated_at.type)).where(
             Student.group_id == delivery.group_id, Student.timezone == timezone, not_enrolled)
         statement = _insert(Enrollment).from_select(
@@ -150,8 +163,58 @@ def withdraw_removed_students(delivery: Delivery, now: datetime) -> int:
         .values(status=REMOVED, next_due_at=None, updated_at=now)).rowcount
 
 
+def suspend_opted_out(delivery: Delivery, now: datetime) -> int:
+    """Active enrollments whose phone opted out become suspended (they are not planned)."""
+    opted_out = select(Student.id).where(_is_opted_out()).scalar_subquery()
+    return db.session.execute(
+        update(Enrollment).where(Enrollment.delivery_id == delivery.id, Enrollment.status == ACTIVE,
+                                 Enrollment.student_id.in_(opted_out))
+        .values(status=SUSPENDED, updated_at=now)).rowcount
+
+
+_MESSAGE_COLUMNS = ["delivery_id", "enrollment_id", "student_id", "day_number", "part", "sequence",
+                    "question_id", "channel", "to_phone", "body", "segments", "encoding", "due_at",
+                    "status", "attempts", "next_attempt_at", "created_at", "updated_at"]
+
+
+def _insert_part(delivery: Delivery, day_number: int, part: Part, now: datetime, *where) -> int:
+    """The part for every due enrollment matching `where` (INSERT … SELECT, idempotent)."""
+    rows = (select(literal(delivery.id), Enrollment.id, Student.id, literal(day_number),
+                   literal(part.part), literal(part.sequence), literal(part.question_id),
+                   Student.channel, Student.phone, literal(part.body), literal(part.segments),
+                   literal(part.encoding), Enrollment.next_due_at, literal(PENDING),
+                   literal(0), Enrollment.next_due_at, literal(now, Message.created_at.type),
+                   literal(now, Message.updated_at.type))
+            .join(Student, Student.id == Enrollment.student_id).where(*where))
+    return _inserted(_insert(Message).from_select(_MESSAGE_COLUMNS, rows).on_conflict_do_nothing())
+
+
+def _asked(question_id: int):
+    """The enrollment's learner was already sent (or is being sent) this question."""
+    return exists().where(Message.enrollment_id == Enrollment.id, Message.question_id == question_id)
+
+
+def carry_over_question(delivery: Delivery, previous: Day | None, day_number: int, now: datetime,
+                        due_here) -> int:
+    """A question of the previous day never asked because the one before it was never
+    answered goes out with this day, before its text (DESIGN §4: "or with the next day").
+
+    Only the next unasked question of the previous day is carried; the ones after it follow as
+    it is answered.
+    """
+    if previous is None:
+        return 0
+    questions = previous.questions
+    added = 0
+    for before, question in zip(questions, questions[1:], strict=False):
+        added += _insert_part(delivery, day_number, question_part(question, CARRIED_SEQUENCE), now,
+                              due_here, _asked(before.id), ~_asked(question.id))
+    return added
+
+
 def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
     """Plan every learner of `delivery` whose next day is due, one day each."""
+    suspend_opted_out(delivery, now)
     due_groups = db.session.execute(
         select(Enrollment.next_day, Student.timezone, func.count())
         .join(Student, Student.id == Enrollment.student_id)
@@ -169,20 +232,10 @@ def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
                                    Enrollment.next_day == day_number, Enrollment.next_due_at <= now)
         day = days.get(day_number)
         if day is not None:
+            stats.messages += carry_over_question(delivery, days.get(day_number - 1), day_number, now,
+                                                  due_here)
             for part in day_parts(day):
-                rows = (select(literal(delivery.id), Enrollment.id, Student.id, literal(day_number),
-                               literal(part.part), literal(part.sequence), literal(part.question_id),
-                               Student.channel, Student.phone, literal(part.body), literal(part.segments),
-                               literal(part.encoding), Enrollment.next_due_at, literal(PENDING),
-                               literal(0), Enrollment.next_due_at, literal(now, Message.created_at.type),
-                               literal(now, Message.updated_at.type))
-                        .join(Student, Student.id == Enrollment.student_id).where(due_here))
-                statement = _insert(Message).from_select(
-                    ["delivery_id", "enrollment_id", "student_id", "day_number", "part", "sequence",
-                     "question_id", "channel", "to_phone", "body", "segments", "encoding", "due_at",
-                     "status", "attempts", "next_attempt_at", "created_at", "updated_at"],
-                    rows).on_conflict_do_nothing()
-                stats.messages += _inserted(statement)
+                stats.messages += _insert_part(delivery, day_number, part, now, due_here)
         if day_number >= last_day:
             values = {"status": FINISHED, "next_day": day_number + 1, "next_due_at": None}
             stats.finished += learners

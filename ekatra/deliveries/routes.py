@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 
 from ekatra import clock
 from ekatra.auth.tokens import author_required, current_actor
-from ekatra.deliveries import services
+from ekatra.deliveries import progress, services
 from ekatra.deliveries.schemas import (
     DeliveryActionResultSchema,
     DeliveryActionSchema,
@@ -14,9 +15,12 @@ from ekatra.deliveries.schemas import (
     DeliveryCreateSchema,
     DeliveryDetailSchema,
     DeliveryListItemSchema,
+    DeliveryProgressSchema,
     DeliveryScheduleSchema,
+    GroupProgressSchema,
     MessagesPageSchema,
     MessagesQueryArgsSchema,
+    ProgressQueryArgsSchema,
 )
 from ekatra.http import Blueprint
 
@@ -82,3 +86,39 @@ class DeliveryMessages(MethodView):
     def get(self, args, delivery_id):
         """The delivery's outbox: every message with its status, attempts and provider errors"""
         return services.list_messages(current_actor(), delivery_id, **args)
+
+
+_CSV_RESPONSE = {"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}}
+
+
+def _csv(rows: list[progress.DeliveryProgress], filename: str) -> Response:
+    return Response(progress.as_csv(rows), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@blp.route("/delivery/<int:delivery_id>/progress")
+class DeliveryProgress(MethodView):
+    @blp.arguments(ProgressQueryArgsSchema, location="query")
+    @blp.response(200, DeliveryProgressSchema)
+    @blp.doc(responses=_CSV_RESPONSE)
+    @author_required()
+    def get(self, args, delivery_id):
+        """Each learner's days sent and delivered, answers, last reply and opt-out; totals (JSON or CSV)"""
+        (found,) = progress.delivery_progress(current_actor(), delivery_id)
+        if args["format"] == "csv":
+            return _csv([found], f"delivery-{delivery_id}-progress.csv")
+        return found
+
+
+@blp.route("/group/<int:group_id>/progress")
+class GroupProgress(MethodView):
+    @blp.arguments(ProgressQueryArgsSchema, location="query")
+    @blp.response(200, GroupProgressSchema)
+    @blp.doc(responses=_CSV_RESPONSE)
+    @author_required()
+    def get(self, args, group_id):
+        """Progress of every delivery to the group (JSON or CSV)"""
+        found = progress.group_progress(current_actor(), group_id)
+        if args["format"] == "csv":
+            return _csv(found, f"group-{group_id}-progress.csv")
+        return {"deliveries": found}

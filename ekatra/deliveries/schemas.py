@@ -149,3 +149,48 @@ class MessagesPageSchema(BaseSchema):
     page = fields.Integer()
     page_size = fields.Integer()
     total = fields.Integer()
+
+
+class ProgressQueryArgsSchema(BaseSchema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]),
+                           metadata={"description": "`csv` answers with a CSV attachment of the learners."})
+
+
+class LearnerProgressSchema(BaseSchema):
+    student_id = fields.Integer(allow_none=True)
+    name = fields.String(allow_none=True)
+    number = fields.String(allow_none=True)
+    channel = fields.String(allow_none=True)
+    enrollment_status = fields.String(metadata={"example": "active"})
+    days_sent = fields.Integer(metadata={"description": "Days whose first part the provider accepted."})
+    days_delivered = fields.Integer(metadata={"description": "Days whose first part was delivered."})
+    questions_answered = fields.Integer()
+    answers_correct = fields.Integer()
+    last_reply = fields.String(allow_none=True, metadata={"example": "B"})
+    last_reply_at = fields.DateTime(allow_none=True)
+    opted_out = fields.Boolean()
+
+
+class ProgressTotalsSchema(BaseSchema):
+    learners = fields.Integer()
+    days_sent = fields.Integer()
+    days_delivered = fields.Integer()
+    questions_answered = fields.Integer()
+    answers_correct = fields.Integer()
+    opted_out = fields.Integer()
+    completion_percent = fields.Float(metadata={
+        "description": "Days sent over days × learners, in percent.", "example": 42.5})
+
+
+class DeliveryProgressSchema(BaseSchema):
+    delivery_id = fields.Integer()
+    course_id = fields.Integer()
+    group_id = fields.Integer()
+    status = fields.String(metadata={"example": "SCHEDULED"})
+    days = fields.Integer(metadata={"description": "Days in the course."})
+    totals = fields.Nested(ProgressTotalsSchema)
+    learners = fields.List(fields.Nested(LearnerProgressSchema))
+
+
+class GroupProgressSchema(BaseSchema):
+    deliveries = fields.List(fields.Nested(DeliveryProgressSchema))

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day
@@ -26,6 +26,7 @@ from ekatra.errors import Invalid, InvalidState, NotFound
 from ekatra.extensions import MAX_ID, db
 from ekatra.groups.models import Group, Student
 from ekatra.groups.services import find_group
+from ekatra.inbound.models import Answer
 from ekatra.outbox.models import CANCELLED, PENDING, Message
 from ekatra.ownership import owned
 
@@ -207,6 +208,14 @@ def list_deliveries(actor: Actor) -> list[DeliveryView]:
     return _views(list(db.session.scalars(owned(select(Delivery), Delivery, actor).order_by(Delivery.id))))
 
 
+def answer_counts(delivery_id: int) -> dict[int, tuple[int, int]]:
+    """enrollment id → (answers, correct answers)."""
+    rows = db.session.execute(
+        select(Answer.enrollment_id, func.count(), func.sum(case((Answer.is_correct.is_(True), 1), else_=0)))
+        .where(Answer.delivery_id == delivery_id).group_by(Answer.enrollment_id))
+    return {enrollment_id: (answered, correct or 0) for enrollment_id, answered, correct in rows}
+
+
 def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
     """Summary and per-student progress: current day, messages by status."""
     delivery = find_delivery(actor, delivery_id)
@@ -219,6 +228,7 @@ def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
             .where(Message.delivery_id == delivery.id)
             .group_by(Message.enrollment_id, Message.status)):
         by_student[enrollment_id][status] = count
+    answers = answer_counts(delivery.id)
     rows = db.session.execute(
         select(Enrollment, Student).outerjoin(Student, Student.id == Enrollment.student_id)
         .where(Enrollment.delivery_id == delivery.id).order_by(Enrollment.id)).all()
@@ -233,6 +243,7 @@ def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
         "next_day": None if enrollment.status == FINISHED else enrollment.next_day,
         "next_due_at": enrollment.next_due_at,
         "messages": by_student[enrollment.id],
+        "answers": answers.get(enrollment.id, (0, 0))[0],
     } for enrollment, student in rows]
     return view
 

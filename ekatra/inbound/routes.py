@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 
 from ekatra import clock
 from ekatra.http import PUBLIC, Blueprint
-from ekatra.inbound import services
-from ekatra.inbound.schemas import StatusCallbackSchema
+from ekatra.inbound import replies, services
+from ekatra.inbound.schemas import InboundMessageSchema, StatusCallbackSchema
 from ekatra.inbound.signatures import twilio_signed
 
 blp = Blueprint("twilio", __name__, url_prefix="/twilio",
@@ -34,4 +34,17 @@ class StatusCallback(MethodView):
         services.record_status(form["message_sid"], form["message_status"], now=clock.now(),
                                to=form["to"], error_code=form["error_code"],
                                error_message=form["error_message"])
+        return twiml_ok()
+
+
+@blp.route("/inbound")
+class InboundMessage(MethodView):
+    @twilio_signed
+    @blp.doc(security=PUBLIC, responses=_TWIML_OK)
+    @blp.arguments(InboundMessageSchema, location="form")
+    def post(self, form):
+        """A learner's reply (SMS or WhatsApp): keywords, answers, feedback queued in the outbox"""
+        replies.receive_reply(provider_sid=form["message_sid"], from_=form["sender"], to=form["to"],
+                              body=form["body"], now=clock.now(),
+                              settings=replies.ReplySettings.from_config(current_app.config))
         return twiml_ok()

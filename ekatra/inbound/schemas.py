@@ -20,3 +20,13 @@ class StatusCallbackSchema(BaseSchema):
                                 metadata={"example": 30003})
     error_message = fields.String(data_key="ErrorMessage", load_default=None, allow_none=True,
                                   metadata={"example": "Unreachable destination handset"})
+
+
+class InboundMessageSchema(BaseSchema):
+    """Twilio's incoming-message webhook; fields not named here are accepted and ignored."""
+
+    message_sid = fields.String(data_key="MessageSid", required=True,
+                                metadata={"example": "SM0123456789abcdef0123456789abcdef"})
+    sender = fields.String(data_key="From", required=True, metadata={"example": "whatsapp:+919812345678"})
+    to = fields.String(data_key="To", load_default=None, metadata={"example": "+15005550006"})
+    body = fields.String(data_key="Body", load_default="", metadata={"example": "B"})

@@ -86,3 +86,20 @@ def recover_expired_leases(sender, now: datetime, limit: int = RECOVERY_BATCH_SI
     log.info("outbox lease recovery: expired %d, found sent %d, requeued %d, unresolved %d",
              stats.expired, stats.found_sent, stats.requeued, stats.unresolved)
     return stats
+
+
+def recover_until_idle(sender, now: datetime, *, should_stop=lambda: False,
+                       limit: int = RECOVERY_BATCH_SIZE, **settings) -> RecoveryStats:
+    """Reconcile batch after batch until no expired lease is left (a dead worker may have held a
+    whole dispatch batch, more than one recovery batch). Each batch renews the leases it takes,
+    so none is taken twice and the loop ends."""
+    total = RecoveryStats()
+    while not should_stop():
+        stats = recover_expired_leases(sender, now, limit, **settings)
+        total.expired += stats.expired
+        total.found_sent += stats.found_sent
+        total.requeued += stats.requeued
+        total.unresolved += stats.unresolved
+        if stats.expired < limit:
+            break
+    return total

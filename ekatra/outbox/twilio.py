@@ -100,6 +100,9 @@ def twilio_client(account_sid: str, auth_token: str, api_base_url: str = TWILIO_
     host) gives every request `timeout_seconds`; a loopback server is reached without proxies.
     """
     http_client = TwilioHttpClient(pool_connections=True, timeout=timeout_seconds)
+    # The SDK logs every request with its headers at INFO (ten lines a message); the dispatcher
+    # logs one line per batch and every failure itself.
+    http_client.logger.setLevel(logging.WARNING)
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
     http_client.session.mount("https://", adapter)
     http_client.session.mount("http://", adapter)
@@ -190,6 +193,7 @@ def sender_from_config(config) -> TwilioSender:
         messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"],
         whatsapp_from=config["TWILIO_WHATSAPP_FROM"],
         status_callback_url=status_callback_url(config["PUBLIC_BASE_URL"]),
+        timeout_seconds=float(config.get("SEND_TIMEOUT_SECONDS", SEND_TIMEOUT_SECONDS)),
         pool_size=max(int(config.get("SEND_CONCURRENCY", POOL_SIZE)), POOL_SIZE),
     )
 

@@ -35,10 +35,12 @@ def test_each_learner_receives_each_day_through_the_sandbox(app, author, sandbox
     received = {(m["to"], m["body"].splitlines()[0]) for m in sandbox.messages()}
     assert received == {
         (KOLKATA["number"], "Day one text."), (KOLKATA["number"], "Q1. Is a budget a plan?"),
+        (KOLKATA["number"], "Q2. Second question?"),  # Q1 was never answered: Q2 comes with day 2
         (KOLKATA["number"], "Day two text."),
         (KOLKATA["number"], "दिन तीन"), (KOLKATA["number"], "Q1. Ready?"),
         ("whatsapp:" + ACCRA["number"], "Day one text."),
         ("whatsapp:" + ACCRA["number"], "Q1. Is a budget a plan?"),
+        ("whatsapp:" + ACCRA["number"], "Q2. Second question?"),
         ("whatsapp:" + ACCRA["number"], "Day two text."),
         ("whatsapp:" + ACCRA["number"], "दिन तीन"), ("whatsapp:" + ACCRA["number"], "Q1. Ready?"),
     }
@@ -47,9 +49,9 @@ def test_each_learner_receives_each_day_through_the_sandbox(app, author, sandbox
 
     detail = author.get(f"/api/delivery/{delivery_id}").get_json()
     assert detail["status"] == "COMPLETED"
-    assert detail["counts"]["messages"] == {"sent": 10}
+    assert detail["counts"]["messages"] == {"sent": 12}
     page = author.get(f"/api/delivery/{delivery_id}/messages?status=sent&page_size=4").get_json()
-    assert page["total"] == 10 and len(page["messages"]) == 4
+    assert page["total"] == 12 and len(page["messages"]) == 4
     assert all(m["provider_sid"].startswith("SM") and m["attempts"] == 1 for m in page["messages"])
     hindi = author.get(f"/api/delivery/{delivery_id}/messages?page_size=100").get_json()["messages"]
     assert {m["encoding"] for m in hindi if m["body"].startswith("दिन")} == {"UCS-2"}

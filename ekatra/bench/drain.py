@@ -1,0 +1,70 @@
+"""One dispatch worker for `ekatra bench dispatch`: the worker's real dispatch job, in a loop.
+
+    python -m ekatra.bench.drain --report FILE   (DATABASE_URL, TWILIO_API_BASE_URL, SEND_* set)
+
+Builds the worker as `python -m scheduler` does (the real TwilioSender, its concurrency and
+rate limit), prints `ready`, then runs the dispatch job every second, as the scheduler does,
+until no message is pending or sending. Writes its peak RSS and CPU time to FILE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import sys
+import time
+
+from sqlalchemy import func, select
+
+from ekatra import clock, create_app
+from ekatra.bench.report import peak_rss_mb
+from ekatra.outbox.models import UNSENT, Message
+from scheduler import jobs
+from scheduler.__main__ import make_worker
+
+DISPATCH_INTERVAL_SECONDS = next(job.interval_seconds for job in jobs.JOBS if job.name == "dispatch")
+
+
+def _unsent() -> int:
+    from ekatra.extensions import db
+
+    count = db.session.scalar(select(func.count()).select_from(Message).where(Message.status.in_(UNSENT)))
+    db.session.rollback()
+    return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--report", required=True)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args(argv)
+    app = create_app()
+    logging.getLogger().setLevel(logging.WARNING)
+    worker = make_worker(app)
+    with app.app_context():
+        _unsent()  # connect before saying ready
+    print("ready", flush=True)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        tick = time.monotonic()
+        with app.app_context():
+            from ekatra.extensions import db
+
+            try:
+                jobs.send(worker, clock.now())  # the worker's dispatch job, as the scheduler runs it
+                if _unsent() == 0:
+                    break
+            finally:
+                db.session.remove()
+        time.sleep(max(0.0, DISPATCH_INTERVAL_SECONDS - (time.monotonic() - tick)))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    with open(args.report, "w") as file:
+        json.dump({"worker": worker.worker_id, "peak_rss_mb": round(peak_rss_mb(), 1),
+                   "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2)}, file)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

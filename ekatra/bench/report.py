@@ -1,0 +1,48 @@
+"""Shared by the benchmarks: percentiles, peak memory, printing figures and writing JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+from pathlib import Path
+
+import click
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """The nearest-rank percentile (`fraction` 0..1) of `values`; None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far (getrusage ru_maxrss, KiB on Linux), in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def max_in_window(times: list[float], window_seconds: float = 1.0) -> int:
+    """The most events in any window of `window_seconds` (sliding, not calendar seconds)."""
+    ordered = sorted(times)
+    best, first = 0, 0
+    for last, moment in enumerate(ordered):
+        while moment - ordered[first] >= window_seconds:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def show(title: str, figures: dict, json_file: str | None) -> None:
+    """Print `figures` one per line under `title`; write them as JSON to `json_file` if given."""
+    click.echo(title)
+    for name, value in figures.items():
+        if isinstance(value, dict | list):
+            continue
+        shown = f"{value:,.2f}" if isinstance(value, float) else str(value)
+        click.echo(f"  {name:<34} {shown}")
+    if json_file:
+        Path(json_file).write_text(json.dumps(figures, indent=2, default=str) + "\n")
+        click.echo(f"  (written to {json_file})")

@@ -1,0 +1,61 @@
+"""The sandbox in a process of its own, for `ekatra bench dispatch`.
+
+    python -m ekatra.bench.sandbox_process --latency-ms 100 --report FILE
+
+Prints its URL on the first line of stdout, serves until SIGTERM, then writes to FILE how
+many sends it accepted, the most that arrived in any one-second window, and its CPU time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import signal
+import sys
+import threading
+import time
+
+from ekatra.bench.report import max_in_window
+from ekatra.sandbox.server import Sandbox
+
+
+class CountingSandbox(Sandbox):
+    """A sandbox that notes when each accepted send arrived (before its simulated latency)."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.arrivals: list[float] = []
+
+    def _create(self, request):
+        arrived = time.monotonic()
+        response = super()._create(request)
+        self.arrivals.append(arrived)  # only reached when the send was accepted
+        return response
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--report", required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    sandbox = CountingSandbox(latency_ms=args.latency_ms, callbacks=False, inbound_url=None).start()
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    print(sandbox.url, flush=True)
+    stopping.wait()
+    sandbox.stop()
+    arrivals = list(sandbox.arrivals)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    report = {"accepted": len(arrivals), "max_in_one_second": max_in_window(arrivals),
+              "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2)}
+    with open(args.report, "w") as file:
+        json.dump(report, file)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Learners' progress through a delivery: days sent and delivered, answers, last reply, opt-out.
+
+Read-only; a few grouped queries per delivery, whatever the number of learners.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func, select
+
+from ekatra.auth.services import Actor
+from ekatra.courses.models import Day
+from ekatra.deliveries.models import Delivery, Enrollment
+from ekatra.deliveries.services import answer_counts, find_delivery
+from ekatra.extensions import db
+from ekatra.groups.models import Student
+from ekatra.groups.services import find_group, opted_out_pairs
+from ekatra.inbound.models import InboundMessage
+from ekatra.outbox.models import DELIVERED, READ, SENT, UNDELIVERED, Message
+from ekatra.ownership import owned
+
+# A day counts as sent once its first part was accepted by the provider, delivered once the
+# provider confirmed delivery of that part.
+SENT_STATUSES = (SENT, DELIVERED, READ, UNDELIVERED)
+DELIVERED_STATUSES = (DELIVERED, READ)
+FIRST_PART = "content-1"
+
+CSV_COLUMNS = ("delivery_id", "student_id", "name", "number", "channel", "enrollment_status", "days_sent",
+               "days_delivered", "questions_answered", "answers_correct", "last_reply", "last_reply_at",
+               "opted_out")
+
+
+@dataclass
+class DeliveryProgress:
+    delivery_id: int
+    course_id: int
+    group_id: int
+    status: str
+    days: int
+    learners: list[dict] = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict:
+        learners = self.learners
+        sent = sum(learner["days_sent"] for learner in learners)
+        possible = self.days * len(learners)
+        return {"learners": len(learners), "days_sent": sent,
+                "days_delivered": sum(learner["days_delivered"] for learner in learners),
+                "questions_answered": sum(learner["questions_answered"] for learner in learners),
+                "answers_correct": sum(learner["answers_correct"] for learner in learners),
+                "opted_out": sum(learner["opted_out"] for learner in learners),
+                "completion_percent": round(100 * sent / possible, 1) if possible else 0.0}
+
+
+def _day_counts(delivery_id: int) -> dict[int, tuple[int, int]]:
+    counts = {}
+    for enrollment_id, sent, delivered in db.session.execute(
+            select(Message.enrollment_id,
+                   func.sum(case((Message.status.in_(SENT_STATUSES), 1), else_=0)),
+                   func.sum(case((Message.status.in_(DELIVERED_STATUSES), 1), else_=0)))
+            .where(Message.delivery_id == delivery_id, Message.part == FIRST_PART)
+            .group_by(Message.enrollment_id)):
+        counts[enrollment_id] = (sent or 0, delivered or 0)
+    return counts
+
+
+def _last_replies(addresses: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, object]]:
+    phones = {phone for phone, _ in addresses}
+    if not phones:
+        return {}
+    latest = (select(InboundMessage.from_phone, InboundMessage.channel,
+                     func.max(InboundMessage.id).label("id"))
+              .where(InboundMessage.from_phone.in_(phones))
+              .group_by(InboundMessage.from_phone, InboundMessage.channel).subquery())
+    rows = db.session.execute(select(InboundMessage).join(latest, latest.c.id == InboundMessage.id)).scalars()
+    return {(row.from_phone, row.channel): (row.body, row.received_at) for row in rows}
+
+
+def _progress(delivery: Delivery) -> DeliveryProgress:
+    days = db.session.scalar(select(func.count()).select_from(Day).where(Day.course_id == delivery.course_id))
+    rows = db.session.execute(
+        select(Enrollment, Student).outerjoin(Student, Student.id == Enrollment.student_id)
+        .where(Enrollment.delivery_id == delivery.id).order_by(Enrollment.student_id, Enrollment.id)).all()
+    day_counts, answers = _day_counts(delivery.id), answer_counts(delivery.id)
+    addresses = {(student.phone, student.channel) for _, student in rows if student}
+    opted_out = opted_out_pairs(phone for phone, _ in addresses)
+    replies = _last_replies(addresses)
+    progress = DeliveryProgress(delivery.id, delivery.course_id, delivery.group_id, delivery.status.upper(),
+                                days)
+    for enrollment, student in rows:
+        key = (student.phone, student.channel) if student else None
+        last_reply, last_reply_at = replies.get(key, (None, None))
+        sent, delivered = day_counts.get(enrollment.id, (0, 0))
+        answered, correct = answers.get(enrollment.id, (0, 0))
+        progress.learners.append({
+            "student_id": enrollment.student_id, "name": student.name if student else None,
+            "number": student.phone if student else None, "channel": student.channel if student else None,
+            "enrollment_status": enrollment.status, "days_sent": sent, "days_delivered": delivered,
+            "questions_answered": answered, "answers_correct": correct, "last_reply": last_reply,
+            "last_reply_at": last_reply_at, "opted_out": key in opted_out})
+    return progress
+
+
+def delivery_progress(actor: Actor, delivery_id: int) -> list[DeliveryProgress]:
+    return [_progress(find_delivery(actor, delivery_id))]
+
+
+def group_progress(actor: Actor, group_id: int) -> list[DeliveryProgress]:
+    """Every delivery to the group, oldest first."""
+    group = find_group(actor, group_id)
+    deliveries = db.session.scalars(
+        owned(select(Delivery).where(Delivery.group_id == group.id), Delivery, actor).order_by(Delivery.id))
+    return [_progress(delivery) for delivery in deliveries]
+
+
+def as_csv(progress: list[DeliveryProgress]) -> str:
+    """One row per learner of each delivery, the same fields as the JSON."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for delivery in progress:
+        for learner in delivery.learners:
+            row = {**learner, "delivery_id": delivery.delivery_id}
+            if row["last_reply_at"] is not None:
+                row["last_reply_at"] = row["last_reply_at"].isoformat()
+            writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
+    return out.getvalue()
+

@@ -1,0 +1,215 @@
+"""Learners' replies: keywords (STOP, START, HELP), answers to the open question, feedback.
+
+A reply is stored once per provider sid (Twilio retries webhooks; the unique sid makes a retry a
+no-op). Whatever it leads to — feedback, the next question, the help text — goes into the outbox
+as `pending` rows due now; the worker sends them. Nothing is sent from the webhook itself.
+
+Order of reading a reply (each compared after normalisation: case, spacing, punctuation):
+1. an opt-out keyword (STOP, …): the phone is opted out on that channel, for every group;
+2. an opt-in keyword (START, UNSTOP, YES) from an opted-out phone: opted back in. From a phone
+   that is not opted out, YES is an answer like any other (START and UNSTOP change nothing);
+3. anything else from an opted-out phone is stored, unanswered;
+4. HELP, INFO: the help text;
+5. otherwise the answer to the learner's open question: the latest question sent to that phone
+   on that channel, in a delivery still running, that has no answer yet. Graded, stored, and
+   followed by feedback and the day's next question;
+6. no open question: stored as unmatched, and answered with the help text at most once per
+   UTC day per phone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from ekatra.courses.grading import boolean_forms, grade, normalise
+from ekatra.courses.models import Question
+from ekatra.courses.rendering import render_feedback
+from ekatra.deliveries.models import ACTIVE, COMPLETED, FINISHED, PAUSED, SCHEDULED, Delivery, Enrollment
+from ekatra.deliveries.planner import question_part
+from ekatra.extensions import db
+from ekatra.groups import optouts
+from ekatra.groups.models import Student
+from ekatra.inbound.models import ANSWERED, HELP, OPTED_IN, OPTED_OUT, UNMATCHED, Answer, InboundMessage
+from ekatra.outbox.models import DELIVERED, PENDING, READ, SENDING, SENT, Message
+from ekatra.outbox.segments import encoding_for, segment_count
+from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
+
+log = logging.getLogger(__name__)
+
+ASKED = (SENDING, SENT, DELIVERED, READ)  # a question the learner has (or is about to have)
+OPEN_DELIVERIES = (SCHEDULED, PAUSED, COMPLETED)  # a stopped delivery takes no more answers
+OPEN_ENROLLMENTS = (ACTIVE, FINISHED)  # finished: every day planned, the last question may be open
+
+
+@dataclass(frozen=True)
+class ReplySettings:
+    """The configurable words and texts (config: OPT_OUT_KEYWORDS, …, HELP_TEXT)."""
+
+    opt_out_keywords: frozenset[str]
+    opt_in_keywords: frozenset[str]
+    help_keywords: frozenset[str]
+    help_text: str
+    boolean_forms: dict
+
+    @classmethod
+    def from_config(cls, config) -> ReplySettings:
+        def words(name: str) -> frozenset[str]:
+            return frozenset(normalise(word) for word in config[name] if normalise(word))
+
+        forms = boolean_forms(config["BOOLEAN_YES_WORDS"], config["BOOLEAN_NO_WORDS"])
+        return cls(words("OPT_OUT_KEYWORDS"), words("OPT_IN_KEYWORDS"), words("HELP_KEYWORDS"),
+                   config["HELP_TEXT"], forms)
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    inbound_id: int
+    outcome: str
+    is_duplicate: bool = False
+    is_correct: bool | None = None
+
+
+def address(raw: str) -> tuple[str, str]:
+    """Twilio's From ("whatsapp:+233…" or "+91…") as (E.164 phone, channel)."""
+    raw = (raw or "").strip()
+    if raw.startswith(WHATSAPP_PREFIX):
+        return raw.removeprefix(WHATSAPP_PREFIX), WHATSAPP
+    return raw, SMS
+
+
+def _insert(model):
+    return (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(model)
+
+
+def _queue(*, phone: str, channel: str, body: str, now: datetime, part: str, sequence: int = 0,
+           enrollment: Enrollment | None = None, student_id: int | None = None,
+           day_number: int | None = None, question_id: int | None = None) -> None:
+    """One outbox row due now (idempotent on (enrollment, day, part))."""
+    statement = _insert(Message).values(
+        delivery_id=enrollment.delivery_id if enrollment else None,
+        enrollment_id=enrollment.id if enrollment else None, student_id=student_id,
+        day_number=day_number, part=part, sequence=sequence, question_id=question_id, channel=channel,
+        to_phone=phone, body=body, segments=segment_count(body), encoding=encoding_for(body), due_at=now,
+        status=PENDING, attempts=0, next_attempt_at=now, created_at=now, updated_at=now)
+    db.session.execute(statement.on_conflict_do_nothing())
+
+
+def _open_question(phone: str, channel: str):
+    """The latest question sent to this phone on this channel that has no answer yet."""
+    answered = exists().where(Answer.enrollment_id == Message.enrollment_id,
+                              Answer.question_id == Message.question_id)
+    return db.session.execute(
+        select(Message, Enrollment, Question)
+        .join(Enrollment, Enrollment.id == Message.enrollment_id)
+        .join(Delivery, Delivery.id == Enrollment.delivery_id)
+        .join(Question, Question.id == Message.question_id)
+        .where(Message.to_phone == phone, Message.channel == channel, Message.status.in_(ASKED),
+               Enrollment.status.in_(OPEN_ENROLLMENTS), Delivery.status.in_(OPEN_DELIVERIES), ~answered)
+        .order_by(func.coalesce(Message.sent_at, Message.due_at).desc(), Message.id.desc())
+        .limit(1)).first()
+
+
+def _answer(inbound: InboundMessage, body: str, settings: ReplySettings, now: datetime) -> bool | None:
+    """Grade the reply to the open question, store it, queue feedback and the next question.
+    Returns whether it was correct, or raises LookupError when there is no open question."""
+    found = _open_question(inbound.from_phone, inbound.channel)
+    if found is None:
+        raise LookupError
+    message, enrollment, question = found
+    is_correct = grade(type=question.type, reply=body, correct_answer=question.correct_answer,
+                       accepted_answers=question.accepted_answers or (), options=question.options or (),
+                       forms=settings.boolean_forms)
+    try:
+        with db.session.begin_nested():  # one answer per question: a concurrent reply loses here
+            db.session.add(Answer(student_id=enrollment.student_id, question_id=question.id,
+                                  delivery_id=enrollment.delivery_id, enrollment_id=enrollment.id,
+                                  inbound_message_id=inbound.id, text=body, is_correct=is_correct,
+                                  answered_at=now))
+    except IntegrityError:
+        raise LookupError from None
+    inbound.student_id, inbound.question_id = enrollment.student_id, question.id
+    inbound.delivery_id = enrollment.delivery_id
+    last = db.session.scalar(select(func.max(Message.sequence)).where(
+        Message.enrollment_id == enrollment.id, Message.day_number == message.day_number)) or 0
+    common = {"phone": inbound.from_phone, "channel": inbound.channel, "now": now, "enrollment": enrollment,
+              "student_id": enrollment.student_id, "day_number": message.day_number}
+    _queue(**common, part=f"feedback-{question.id}", sequence=last + 1,
+           body=render_feedback(is_correct, question.type, question.correct_answer, question.options or (),
+                                question.feedback_correct, question.feedback_incorrect))
+    following = db.session.scalar(
+        select(Question).where(Question.day_id == question.day_id, Question.position > question.position)
+        .order_by(Question.position).limit(1))
+    already_asked = following is not None and db.session.scalar(select(exists().where(
+        Message.enrollment_id == enrollment.id, Message.question_id == following.id)))
+    if following is not None and not already_asked:
+        part = question_part(following, last + 2)
+        _queue(**common, part=part.part, sequence=part.sequence, body=part.body, question_id=following.id)
+    return is_correct
+
+
+def _send_help(inbound: InboundMessage, settings: ReplySettings, now: datetime, *, once_a_day: bool) -> bool:
+    if once_a_day:
+        try:
+            with db.session.begin_nested():  # unique (phone, channel, help_day): once a UTC day
+                db.session.execute(update(InboundMessage).where(InboundMessage.id == inbound.id)
+                                   .values(help_day=now.date()))
+        except IntegrityError:
+            return False
+    _queue(phone=inbound.from_phone, channel=inbound.channel, body=settings.help_text, now=now,
+           part=f"help-{inbound.id}", student_id=inbound.student_id)
+    return True
+
+
+def _some_student(phone: str, channel: str) -> int | None:
+    return db.session.scalar(select(Student.id).where(Student.phone == phone, Student.channel == channel)
+                             .order_by(Student.id.desc()).limit(1))
+
+
+def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, now: datetime,
+                  settings: ReplySettings) -> ReplyResult:
+    """Store and act on one learner reply (see the module docstring). Idempotent; commits."""
+    phone, channel = address(from_)
+    body = body or ""
+    try:
+        inserted = db.session.execute(_insert(InboundMessage).values(
+            provider_sid=provider_sid, from_phone=phone, to_phone=to, channel=channel, body=body,
+            received_at=now, outcome=UNMATCHED).on_conflict_do_nothing().returning(InboundMessage.id)).first()
+        if inserted is None:  # Twilio retried a webhook we already handled
+            db.session.rollback()
+            earlier = db.session.scalar(
+                select(InboundMessage).where(InboundMessage.provider_sid == provider_sid))
+            log.info("inbound %s is a retry: already %s", provider_sid, earlier.outcome)
+            return ReplyResult(earlier.id, earlier.outcome, is_duplicate=True)
+        inbound = db.session.get(InboundMessage, inserted[0])
+        inbound.student_id = _some_student(phone, channel)
+        keyword = normalise(body)
+        is_correct = None
+        opted_out = optouts.is_opted_out(phone, channel)
+        if keyword in settings.opt_out_keywords:
+            optouts.opt_out(phone, channel, optouts.KEYWORD, now)
+            inbound.outcome = OPTED_OUT
+        elif keyword in settings.opt_in_keywords and (opted_out or keyword not in settings.boolean_forms):
+            optouts.opt_in(phone, channel, now)
+            inbound.outcome = OPTED_IN
+        elif opted_out:
+            inbound.outcome = UNMATCHED
+        elif keyword in settings.help_keywords:
+            _send_help(inbound, settings, now, once_a_day=False)
+            inbound.outcome = HELP
+        else:
+            try:
+                is_correct = _answer(inbound, body, settings, now)
+                inbound.outcome = ANSWERED
+            except LookupError:
+                inbound.outcome = HELP if _send_help(inbound, settings, now, once_a_day=True) else UNMATCHED
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return ReplyResult(inbound.id, inbound.outcome, is_correct=is_correct)

@@ -1,0 +1,1 @@
+"""Partner systems: keys, learner accounts, coupons, progress and certificates."""

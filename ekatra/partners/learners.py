@@ -1,0 +1,126 @@
+"""What a partner reads about its learners (courses and progress) and how it erases them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import MetaData, Table, delete, func, inspect, select
+
+from ekatra.courses.models import Course, Day
+from ekatra.deliveries.models import FINISHED, REMOVED, Delivery, Enrollment
+from ekatra.extensions import db
+from ekatra.groups.models import Student
+from ekatra.outbox.models import DELIVERED, READ, SENT, Message
+from ekatra.partners.models import (
+    USED,
+    Certificate,
+    Coupon,
+    CouponBatch,
+    LearnerAccount,
+    LearnerSession,
+    LoginFailure,
+    Partner,
+)
+from ekatra.partners.services import find_account, linked_students
+
+RECEIVED = (SENT, DELIVERED, READ)
+# Tables other packages may add that hang personal rows on a student (deleted if present).
+STUDENT_TABLES = ("answers", "inbound_messages")
+
+
+@dataclass
+class CourseProgress:
+    """One course a learner is enrolled in, as the contract's Moodle course shows it."""
+
+    course: Course
+    delivery: Delivery
+    enrollment: Enrollment
+    total_days: int
+    days_received: int
+    enrolled_count: int
+    last_received_at: datetime | None
+
+    @property
+    def progress(self) -> float:
+        return 100.0 * self.days_received / self.total_days if self.total_days else 0.0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.enrollment.status == FINISHED
+
+
+def enrollments_of(account_id: int) -> list[tuple[Enrollment, Delivery]]:
+    """The learner's enrollments (through the coupons they applied), oldest first."""
+    return list(db.session.execute(
+        select(Enrollment, Delivery).join(Delivery, Delivery.id == Enrollment.delivery_id)
+        .join(Coupon, Coupon.student_id == Enrollment.student_id)
+        .join(CouponBatch, (CouponBatch.id == Coupon.batch_id) & (CouponBatch.delivery_id == Delivery.id))
+        .where(Coupon.used_by_id == account_id, Coupon.state == USED, Enrollment.status != REMOVED)
+        .order_by(Enrollment.id)).all())
+
+
+def course_progress(partner: Partner, account_id: int) -> list[CourseProgress]:
+    """Progress per course: the share of the course's days whose content reached the learner."""
+    account = find_account(partner, account_id)
+    result = []
+    for enrollment, delivery in enrollments_of(account.id):
+        received = db.session.execute(
+            select(func.count(func.distinct(Message.day_number)), func.max(Message.sent_at))
+            .where(Message.enrollment_id == enrollment.id, Message.status.in_(RECEIVED),
+                   Message.part.like("content-%"))).one()
+        result.append(CourseProgress(
+            course=db.session.get(Course, delivery.course_id), delivery=delivery, enrollment=enrollment,
+            total_days=db.session.scalar(select(func.count()).select_from(Day)
+                                         .where(Day.course_id == delivery.course_id)),
+            days_received=received[0], last_received_at=received[1],
+            enrolled_count=db.session.scalar(select(func.count()).select_from(Enrollment).where(
+                Enrollment.delivery_id == delivery.id, Enrollment.status != REMOVED))))
+    return result
+
+
+def present_tables(names=STUDENT_TABLES) -> dict[str, Table]:
+    """Tables of `names` that exist in this database, reflected (their models may live elsewhere)."""
+    connection = db.session.connection()
+    existing = set(inspect(connection).get_table_names())
+    return {name: Table(name, MetaData(), autoload_with=connection) for name in names if name in existing}
+
+
+def delete_accounts(partner: Partner, account_ids: list[int]) -> tuple[dict[str, int], list[dict]]:
+    """Erase the partner's learners and everything personal on them, in one transaction.
+
+    Returns (rows deleted per table, per user whether they were found). Another partner's
+    learner counts as not found. Opt-outs are kept: they protect a phone, not an account."""
+    accounts = [a for a in (db.session.get(LearnerAccount, i) for i in set(account_ids) if 0 < i < 2**31)
+                if a is not None and a.partner_id == partner.id]
+    ids = [a.id for a in accounts]
+    login_ids = [a.login_id for a in accounts]
+    student_ids = [s.id for account_id in ids for s in linked_students(account_id)]
+    counts: dict[str, int] = {}
+
+    def remove(name: str, statement) -> None:
+        counts[name] = db.session.execute(statement).rowcount or 0
+
+    try:
+        enrollment_ids = select(Enrollment.id).where(Enrollment.student_id.in_(student_ids))
+        remove("messages", delete(Message).where(
+            Message.student_id.in_(student_ids) | Message.enrollment_id.in_(enrollment_ids)))
+        for name, table in present_tables().items():
+            if "student_id" in table.c:
+                remove(name, delete(table).where(table.c.student_id.in_(student_ids)))
+        remove("enrollments", delete(Enrollment).where(Enrollment.student_id.in_(student_ids)))
+        remove("students", delete(Student).where(Student.id.in_(student_ids)))
+        remove("certificates", delete(Certificate).where(Certificate.account_id.in_(ids)))
+        remove("learner_sessions", delete(LearnerSession).where(LearnerSession.account_id.in_(ids)))
+        remove("learner_login_failures", delete(LoginFailure).where(
+            LoginFailure.partner_id == partner.id, LoginFailure.login_id.in_(login_ids)))
+        counts["coupons_released"] = db.session.execute(
+            Coupon.__table__.update().where(Coupon.used_by_id.in_(ids))
+            .values(used_by_id=None, student_id=None)).rowcount or 0
+        remove("learner_accounts", delete(LearnerAccount).where(LearnerAccount.id.in_(ids)))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    users = [{"user_id": i, "deleted": i in ids} for i in account_ids]
+    return counts, users

@@ -1,0 +1,53 @@
+"""Each `ekatra bench` command runs end to end on tiny sizes and reports its figures.
+
+Timings are printed, never asserted (DESIGN §9).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+EKATRA = str(Path(sys.executable).parent / "ekatra")
+
+
+def _bench(tmp_path, *args: str) -> tuple[str, dict]:
+    report = tmp_path / "figures.json"
+    result = subprocess.run([EKATRA, "bench", *args, "--json", str(report)],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout, json.loads(report.read_text())
+
+
+def test_bench_plan_plans_every_learner(tmp_path):
+    output, figures = _bench(tmp_path, "plan", "--learners", "200", "--timezones", "3")
+    assert "learners_per_second" in output
+    assert figures["planned_learner_days"] == 200
+    assert figures["messages_written"] == 400
+    assert figures["peak_rss_mb"] > 0
+
+
+def test_bench_dispatch_drains_the_outbox(tmp_path):
+    output, figures = _bench(tmp_path, "dispatch", "--messages", "50", "--latency-ms", "0", "--baseline",
+                             "--baseline-sample", "5")
+    assert "messages_per_second" in output
+    assert figures["sent"] == 50
+    assert figures["sandbox_max_in_one_second"] >= 1
+    assert figures["worker_1_peak_rss_mb"] > 0
+    assert figures["speedup_over_baseline"] > 0
+
+
+def test_bench_dispatch_refuses_several_workers_on_sqlite(tmp_path):
+    result = subprocess.run([EKATRA, "bench", "dispatch", "--messages", "5",
+                             "--workers", "2"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "one worker" in result.stderr
+
+
+def test_bench_api_serves_the_read_routes(tmp_path):
+    output, figures = _bench(tmp_path, "api", "--seconds", "1", "--max-requests", "200")
+    assert "requests_per_second" in output
+    assert figures["requests"] > 0
+    assert figures["errors"] == 0
