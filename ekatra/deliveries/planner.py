@@ -145,10 +145,11 @@ def enroll_students(delivery: Delivery, now: datetime, *, late: bool) -> int:
     return count
 
 
-def _enrollments_of(delivery_id: int, timezone: str, *conditions):
+def _enrollments_of(delivery: Delivery, timezone: str, *conditions):
     """Enrollments of the delivery whose student is in `timezone` (for UPDATE … WHERE)."""
-    in_zone = select(Student.id).where(Student.timezone == timezone).scalar_subquery()
-    return and_(Enrollment.delivery_id == delivery_id, Enrollment.student_id.in_(in_zone), *conditions)
+    in_zone = select(Student.id).where(Student.group_id == delivery.group_id,
+                                       Student.timezone == timezone).scalar_subquery()
+    return and_(Enrollment.delivery_id == delivery.id, Enrollment.student_id.in_(in_zone), *conditions)
 
 
 def withdraw_removed_students(delivery: Delivery, now: datetime) -> int:
@@ -228,7 +229,7 @@ def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
     last_day = max(days, default=0)
     schedule = schedule_of(delivery)
     for day_number, timezone, learners in due_groups:
-        due_here = _enrollments_of(delivery.id, timezone, Enrollment.status == ACTIVE,
+        due_here = _enrollments_of(delivery, timezone, Enrollment.status == ACTIVE,
                                    Enrollment.next_day == day_number, Enrollment.next_due_at <= now)
         day = days.get(day_number)
         if day is not None:
@@ -268,7 +269,7 @@ def replan_behind(delivery: Delivery, now: datetime) -> None:
     for day_number, timezone in behind:
         next_due = planning.next_due_after(schedule, day_number, planning.zone(timezone), now)
         db.session.execute(update(Enrollment).where(_enrollments_of(
-            delivery.id, timezone, Enrollment.status == ACTIVE, Enrollment.next_day == day_number,
+            delivery, timezone, Enrollment.status == ACTIVE, Enrollment.next_day == day_number,
             Enrollment.next_due_at < now)).values(next_due_at=next_due, updated_at=now))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ekatra.extensions import UTCDateTime, db
@@ -61,6 +61,8 @@ class Student(db.Model):
     __table_args__ = (
         UniqueConstraint("group_id", "phone"),
         CheckConstraint("channel IN ('sms', 'whatsapp')", name="channel"),
+        # The planner works a group's students one timezone at a time.
+        Index("ix_students_group_timezone", "group_id", "timezone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
