@@ -23,7 +23,8 @@ from ekatra.courses.models import Course, Day, Question
 from ekatra.deliveries.models import FINISHED, Enrollment
 from ekatra.errors import InvalidState, NotFound
 from ekatra.extensions import db
-from ekatra.partners.learners import enrollments_of, present_tables
+from ekatra.inbound.models import Answer
+from ekatra.partners.learners import enrollments_of
 from ekatra.partners.models import Certificate, Partner
 from ekatra.partners.services import find_account
 
@@ -53,15 +54,12 @@ def _course_enrollment(account_id: int, course_id: int) -> Enrollment:
 
 
 def meets_pass_mark(enrollment: Enrollment, course_id: int) -> bool:
-    answers = present_tables(("answers",)).get("answers")
-    if answers is None or "is_correct" not in answers.c:
-        return True
     graded = db.session.scalar(select(func.count()).select_from(Question).join(Day).where(
         Day.course_id == course_id, Question.type != "open"))
     if not graded:
         return True
-    correct = db.session.scalar(select(func.count()).select_from(answers).where(
-        answers.c.enrollment_id == enrollment.id, answers.c.is_correct.is_(True)))
+    correct = db.session.scalar(select(func.count()).select_from(Answer).where(
+        Answer.enrollment_id == enrollment.id, Answer.is_correct.is_(True)))
     return 100 * correct >= PASS_MARK_PERCENT * graded
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import MetaData, Table, delete, func, inspect, select
+from sqlalchemy import delete, func, select
 
 from ekatra.courses.models import Course, Day
 from ekatra.deliveries.models import FINISHED, REMOVED, Delivery, Enrollment
 from ekatra.extensions import db
 from ekatra.groups.models import Student
+from ekatra.inbound.models import Answer, InboundMessage
 from ekatra.outbox.models import DELIVERED, READ, SENT, Message
 from ekatra.partners.models import (
     USED,
@@ -26,9 +27,6 @@ from ekatra.partners.services import find_account, linked_students
 
 RECEIVED = (SENT, DELIVERED, READ)
 # Tables other packages may add that hang personal rows on a student (deleted if present).
-STUDENT_TABLES = ("answers", "inbound_messages")
-
-
 @dataclass
 class CourseProgress:
     """One course a learner is enrolled in, as the contract's Moodle course shows it."""
@@ -79,13 +77,6 @@ def course_progress(partner: Partner, account_id: int) -> list[CourseProgress]:
     return result
 
 
-def present_tables(names=STUDENT_TABLES) -> dict[str, Table]:
-    """Tables of `names` that exist in this database, reflected (their models may live elsewhere)."""
-    connection = db.session.connection()
-    existing = set(inspect(connection).get_table_names())
-    return {name: Table(name, MetaData(), autoload_with=connection) for name in names if name in existing}
-
-
 def delete_accounts(partner: Partner, account_ids: list[int]) -> tuple[dict[str, int], list[dict]]:
     """Erase the partner's learners and everything personal on them, in one transaction.
 
@@ -105,9 +96,8 @@ def delete_accounts(partner: Partner, account_ids: list[int]) -> tuple[dict[str,
         enrollment_ids = select(Enrollment.id).where(Enrollment.student_id.in_(student_ids))
         remove("messages", delete(Message).where(
             Message.student_id.in_(student_ids) | Message.enrollment_id.in_(enrollment_ids)))
-        for name, table in present_tables().items():
-            if "student_id" in table.c:
-                remove(name, delete(table).where(table.c.student_id.in_(student_ids)))
+        for model in (Answer, InboundMessage):  # a learner's replies name them
+            remove(model.__tablename__, delete(model).where(model.student_id.in_(student_ids)))
         remove("enrollments", delete(Enrollment).where(Enrollment.student_id.in_(student_ids)))
         remove("students", delete(Student).where(Student.id.in_(student_ids)))
         remove("certificates", delete(Certificate).where(Certificate.account_id.in_(ids)))

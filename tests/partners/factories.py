@@ -8,8 +8,8 @@ from ekatra import clock
 from ekatra.courses.models import Day, Question
 from ekatra.deliveries.models import Enrollment
 from ekatra.extensions import db
+from ekatra.inbound.models import Answer
 from ekatra.partners import services
-from ekatra.partners.learners import present_tables
 from tests.deliveries.factories import KOLKATA, course_and_group, create_delivery
 from tests.factories import AuthorClient
 
@@ -74,13 +74,11 @@ def running_delivery(author: AuthorClient) -> int:
 
 def answer_every_graded_question(course_id: int) -> None:
     """The learner answers every graded question correctly (a row in `answers` for each)."""
-    answers = present_tables(("answers",))["answers"]
     enrollment = db.session.query(Enrollment).order_by(Enrollment.id.desc()).first()
     questions = db.session.query(Question.id).join(Day).filter(Day.course_id == course_id,
                                                                Question.type != "open").all()
     for (question_id,) in questions:
-        db.session.execute(answers.insert().values(
+        db.session.add(Answer(
             student_id=enrollment.student_id, question_id=question_id, delivery_id=enrollment.delivery_id,
-            enrollment_id=enrollment.id, text="yes", is_correct=True,
-            answered_at=clock.now().replace(tzinfo=None)))
+            enrollment_id=enrollment.id, text="yes", is_correct=True, answered_at=clock.now()))
     db.session.commit()
