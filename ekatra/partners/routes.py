@@ -220,31 +220,17 @@ class ApplyCoupon(MethodView):
         return {"success": True, "data": {"id": coupon.id}}
 
 
-def _courses(body):
-    progress = learners.course_progress(g.partner, body["user_id"])
-    return {"data": [shapes.moodle_course(item) for item in progress], "success": True}
-
-
 @blp.route("/api/partner/get_moodle_courses_for_user")
+@blp.route("/api/partner/get_courses_for_user", endpoint="CoursesForUser")
 class MoodleCoursesForUser(MethodView):
     @blp.doc(security=PARTNER_KEYS)
     @blp.arguments(UserIdSchema, example={"user_id": 28})
     @blp.response(200, MoodleCoursesSchema)
     @partner_required
     def post(self, body):
-        """A learner's courses with progress (Moodle's course fields)"""
-        return _courses(body)
-
-
-@blp.route("/api/partner/get_courses_for_user")
-class CoursesForUser(MethodView):
-    @blp.doc(security=PARTNER_KEYS)
-    @blp.arguments(UserIdSchema, example={"user_id": 28})
-    @blp.response(200, MoodleCoursesSchema)
-    @partner_required
-    def post(self, body):
-        """A learner's courses with progress (same as get_moodle_courses_for_user)"""
-        return _courses(body)
+        """A learner's courses with progress (Moodle's course fields; both paths are the same)"""
+        progress = learners.course_progress(g.partner, body["user_id"])
+        return {"data": [shapes.moodle_course(item) for item in progress], "success": True}
 
 
 @blp.route("/api/partner/delete_users")
