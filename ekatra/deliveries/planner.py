@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, literal, select, text, update
+from sqlalchemy import and_, case, exists, func, literal, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ekatra.courses.models import Day, Question
@@ -108,10 +108,8 @@ def _insert(model):
 
 
 def _inserted(statement) -> int:
-    """Run an INSERT … ON CONFLICT DO NOTHING; how many rows it added (rowcount is not
-    reliable for INSERT … SELECT through SQLAlchemy, RETURNING is)."""
-    table = statement.table
-    return len(db.session.execute(statement.returning(table.c.id)).all())
+    """Run an INSERT … ON CONFLICT DO NOTHING; how many rows it added."""
+    return db.session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
 
 
 def _student_timezones(delivery: Delivery, condition) -> list[str]:
@@ -173,20 +171,36 @@ def suspend_opted_out(delivery: Delivery, now: datetime) -> int:
         .values(status=SUSPENDED, updated_at=now)).rowcount
 
 
-_MESSAGE_COLUMNS = ["delivery_id", "enrollment_id", "student_id", "day_number", "part", "sequence",
+_MESSAGE_COLUMNS = ["delivery_id", "enrollment_id", "day_number", "part", "sequence",
                     "question_id", "channel", "to_phone", "body", "segments", "encoding", "due_at",
                     "status", "attempts", "next_attempt_at", "created_at", "updated_at"]
 
 
-def _insert_part(delivery: Delivery, day_number: int, part: Part, now: datetime, *where) -> int:
-    """The part for every due enrollment matching `where` (INSERT … SELECT, idempotent)."""
-    rows = (select(literal(delivery.id), Enrollment.id, Student.id, literal(day_number),
-                   literal(part.part), literal(part.sequence), literal(part.question_id),
-                   Student.channel, Student.phone, literal(part.body), literal(part.segments),
-                   literal(part.encoding), Enrollment.next_due_at, literal(PENDING),
-                   literal(0), Enrollment.next_due_at, literal(now, Message.created_at.type),
-                   literal(now, Message.updated_at.type))
-            .join(Student, Student.id == Enrollment.student_id).where(*where))
+def _parts_table(parts: list[Part]):
+    """The parts as a derived table (a UNION ALL of literal rows: SQLite has no VALUES aliases)."""
+    rows = [select(literal(part.part, Message.part.type).label("part"),
+                   literal(part.sequence, Message.sequence.type).label("sequence"),
+                   literal(part.question_id, Message.question_id.type).label("question_id"),
+                   literal(part.body, Message.body.type).label("body"),
+                   literal(part.segments, Message.segments.type).label("segments"),
+                   literal(part.encoding, Message.encoding.type).label("encoding"))
+            for part in parts]
+    return (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("parts")
+
+
+def _insert_parts(delivery: Delivery, day_number: int, parts: list[Part], now: datetime, *where) -> int:
+    """Every part for every due enrollment matching `where`: one INSERT … SELECT (a cross join
+    of the enrollments with the parts), idempotent by the unique key."""
+    if not parts:
+        return 0
+    table = _parts_table(parts)
+    rows = (select(literal(delivery.id), Enrollment.id, literal(day_number),
+                   table.c.part, table.c.sequence, table.c.question_id, Student.channel, Student.phone,
+                   table.c.body, table.c.segments, table.c.encoding, Enrollment.next_due_at,
+                   literal(PENDING), literal(0), Enrollment.next_due_at,
+                   literal(now, Message.created_at.type), literal(now, Message.updated_at.type))
+            .select_from(Enrollment).join(Student, Student.id == Enrollment.student_id)
+            .join(table, literal(True)).where(*where))
     return _inserted(_insert(Message).from_select(_MESSAGE_COLUMNS, rows).on_conflict_do_nothing())
 
 
@@ -208,13 +222,24 @@ def carry_over_question(delivery: Delivery, previous: Day | None, day_number: in
     questions = previous.questions
     added = 0
     for before, question in zip(questions, questions[1:], strict=False):
-        added += _insert_part(delivery, day_number, question_part(question, CARRIED_SEQUENCE), now,
-                              due_here, _asked(before.id), ~_asked(question.id))
+        added += _insert_parts(delivery, day_number, [question_part(question, CARRIED_SEQUENCE)], now,
+                               due_here, _asked(before.id), ~_asked(question.id))
     return added
 
 
+def _student_timezone():
+    """The enrollment's student's timezone (a correlated scalar subquery, for UPDATE … SET)."""
+    return select(Student.timezone).where(Student.id == Enrollment.student_id).scalar_subquery()
+
+
 def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
-    """Plan every learner of `delivery` whose next day is due, one day each."""
+    """Plan every learner of `delivery` whose next day is due, one day each.
+
+    Per due day number: one INSERT … SELECT writes every part for every due learner, and one
+    UPDATE advances them all, each learner's next instant chosen by their timezone (a CASE over
+    the timezones that are due). A learner whose timezone changed in between is not advanced;
+    the next tick plans them again (the unique key makes that a no-op) and advances them.
+    """
     suspend_opted_out(delivery, now)
     due_groups = db.session.execute(
         select(Enrollment.next_day, Student.timezone, func.count())
@@ -224,27 +249,33 @@ def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
         .group_by(Enrollment.next_day, Student.timezone)).all()
     if not due_groups:
         return
+    zones_by_day: dict[int, dict[str, int]] = {}
+    for day_number, timezone, learners in due_groups:
+        zones_by_day.setdefault(day_number, {})[timezone] = learners
     days = {day.number: day for day in db.session.scalars(
         select(Day).where(Day.course_id == delivery.course_id))}
     last_day = max(days, default=0)
     schedule = schedule_of(delivery)
-    for day_number, timezone, learners in due_groups:
-        due_here = _enrollments_of(delivery, timezone, Enrollment.status == ACTIVE,
-                                   Enrollment.next_day == day_number, Enrollment.next_due_at <= now)
+    for day_number, zones in sorted(zones_by_day.items()):
+        due_here = and_(Enrollment.delivery_id == delivery.id, Enrollment.status == ACTIVE,
+                        Enrollment.next_day == day_number, Enrollment.next_due_at <= now,
+                        Enrollment.student_id.is_not(None))
         day = days.get(day_number)
         if day is not None:
             stats.messages += carry_over_question(delivery, days.get(day_number - 1), day_number, now,
                                                   due_here)
-            for part in day_parts(day):
-                stats.messages += _insert_part(delivery, day_number, part, now, due_here)
+            stats.messages += _insert_parts(delivery, day_number, day_parts(day), now, due_here)
+        timezone = _student_timezone()
         if day_number >= last_day:
             values = {"status": FINISHED, "next_day": day_number + 1, "next_due_at": None}
-            stats.finished += learners
+            stats.finished += sum(zones.values())
         else:
-            values = {"next_day": day_number + 1, "next_due_at": planning.next_due_after(
-                schedule, day_number + 1, planning.zone(timezone), now)}
-        db.session.execute(update(Enrollment).where(due_here).values(**values, updated_at=now))
-        stats.planned_learner_days += learners
+            values = {"next_day": day_number + 1, "next_due_at": case(
+                {zone: literal(planning.next_due_after(schedule, day_number + 1, planning.zone(zone), now),
+                               Enrollment.next_due_at.type) for zone in zones}, value=timezone)}
+        advanced = db.session.execute(update(Enrollment).where(due_here, timezone.in_(list(zones)))
+                                      .values(**values, updated_at=now)).rowcount
+        stats.planned_learner_days += advanced
 
 
 def complete_if_done(delivery: Delivery, now: datetime) -> bool:

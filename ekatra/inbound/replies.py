@@ -88,12 +88,12 @@ def _insert(model):
 
 
 def _queue(*, phone: str, channel: str, body: str, now: datetime, part: str, sequence: int = 0,
-           enrollment: Enrollment | None = None, student_id: int | None = None,
-           day_number: int | None = None, question_id: int | None = None) -> None:
+           enrollment: Enrollment | None = None, day_number: int | None = None,
+           question_id: int | None = None) -> None:
     """One outbox row due now (idempotent on (enrollment, day, part))."""
     statement = _insert(Message).values(
         delivery_id=enrollment.delivery_id if enrollment else None,
-        enrollment_id=enrollment.id if enrollment else None, student_id=student_id,
+        enrollment_id=enrollment.id if enrollment else None,
         day_number=day_number, part=part, sequence=sequence, question_id=question_id, channel=channel,
         to_phone=phone, body=body, segments=segment_count(body), encoding=encoding_for(body), due_at=now,
         status=PENDING, attempts=0, next_attempt_at=now, created_at=now, updated_at=now)
@@ -138,7 +138,7 @@ def _answer(inbound: InboundMessage, body: str, settings: ReplySettings, now: da
     last = db.session.scalar(select(func.max(Message.sequence)).where(
         Message.enrollment_id == enrollment.id, Message.day_number == message.day_number)) or 0
     common = {"phone": inbound.from_phone, "channel": inbound.channel, "now": now, "enrollment": enrollment,
-              "student_id": enrollment.student_id, "day_number": message.day_number}
+              "day_number": message.day_number}
     _queue(**common, part=f"feedback-{question.id}", sequence=last + 1,
            body=render_feedback(is_correct, question.type, question.correct_answer, question.options or (),
                                 question.feedback_correct, question.feedback_incorrect))
@@ -162,7 +162,7 @@ def _send_help(inbound: InboundMessage, settings: ReplySettings, now: datetime, 
         except IntegrityError:
             return False
     _queue(phone=inbound.from_phone, channel=inbound.channel, body=settings.help_text, now=now,
-           part=f"help-{inbound.id}", student_id=inbound.student_id)
+           part=f"help-{inbound.id}")
     return True
 
 

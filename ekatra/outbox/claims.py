@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, case, exists, func, literal, select, update
 
-from ekatra.deliveries.models import PAUSED, STOPPED, Delivery
+from ekatra.deliveries.models import PAUSED, STOPPED, Delivery, Enrollment
 from ekatra.extensions import db
 from ekatra.outbox.models import CANCELLED, FAILED, PENDING, SENDING, SENT, UNSENT, Message
 
 messages = Message.__table__
 deliveries = Delivery.__table__
+enrollments = Enrollment.__table__
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ def _claimable(now: datetime):
                                       deliveries.c.status.in_((PAUSED, STOPPED)))
     # A learner's student row was deleted (removed from the group): the planner cancels
     # their messages on its next tick; until then none of them goes out.
-    student_removed = candidate.c.enrollment_id.is_not(None) & candidate.c.student_id.is_(None)
+    student_removed = exists().where(enrollments.c.id == candidate.c.enrollment_id,
+                                     enrollments.c.student_id.is_(None))
     return candidate, (select(candidate.c.id)
                        .where(candidate.c.status == PENDING, candidate.c.next_attempt_at <= now,
                               ~earlier_part_unsent, ~delivery_on_hold, ~student_removed)

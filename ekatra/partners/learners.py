@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from ekatra.courses.models import Course, Day
 from ekatra.deliveries.models import FINISHED, REMOVED, Delivery, Enrollment
@@ -86,7 +86,8 @@ def delete_accounts(partner: Partner, account_ids: list[int]) -> tuple[dict[str,
                 if a is not None and a.partner_id == partner.id]
     ids = [a.id for a in accounts]
     login_ids = [a.login_id for a in accounts]
-    student_ids = [s.id for account_id in ids for s in linked_students(account_id)]
+    students = [s for account_id in ids for s in linked_students(account_id)]
+    student_ids = [s.id for s in students]
     counts: dict[str, int] = {}
 
     def remove(name: str, statement) -> None:
@@ -94,8 +95,10 @@ def delete_accounts(partner: Partner, account_ids: list[int]) -> tuple[dict[str,
 
     try:
         enrollment_ids = select(Enrollment.id).where(Enrollment.student_id.in_(student_ids))
-        remove("messages", delete(Message).where(
-            Message.student_id.in_(student_ids) | Message.enrollment_id.in_(enrollment_ids)))
+        # Their course messages, and the help texts sent to their phones (those have no enrollment).
+        help_texts = [Message.enrollment_id.is_(None) & (Message.to_phone == student.phone)
+                      & (Message.channel == student.channel) for student in students]
+        remove("messages", delete(Message).where(or_(Message.enrollment_id.in_(enrollment_ids), *help_texts)))
         for model in (Answer, InboundMessage):  # a learner's replies name them
             remove(model.__tablename__, delete(model).where(model.student_id.in_(student_ids)))
         remove("enrollments", delete(Enrollment).where(Enrollment.student_id.in_(student_ids)))

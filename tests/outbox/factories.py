@@ -82,7 +82,7 @@ def add_day(enrollment: Enrollment, bodies: list[str], to: str, due_at: datetime
             channel: str = "sms") -> list[Message]:
     """The parts of one learner's day, in sequence order."""
     return [add_message(to=to, body=body, channel=channel, due_at=due_at, delivery_id=enrollment.delivery_id,
-                        enrollment_id=enrollment.id, student_id=enrollment.student_id,
+                        enrollment_id=enrollment.id,
                         day_number=day, part=f"content-{index}",
                         sequence=index)
             for index, body in enumerate(bodies)]
