@@ -107,6 +107,12 @@ def _insert(model):
     return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
 
 
+def _write(statement):
+    """Run a bulk UPDATE. Its rows are not loaded in the session, so none is synchronised (the
+    ORM's default would first fetch the id of every matched row: 100,000 of them for a day)."""
+    return db.session.execute(statement, execution_options={"synchronize_session": False})
+
+
 def _inserted(statement) -> int:
     """Run an INSERT … ON CONFLICT DO NOTHING; how many rows it added."""
     return db.session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
@@ -155,9 +161,9 @@ def withdraw_removed_students(delivery: Delivery, now: datetime) -> int:
     gone = select(Enrollment.id).where(Enrollment.delivery_id == delivery.id,
                                        Enrollment.student_id.is_(None),
                                        Enrollment.status.in_((ACTIVE, SUSPENDED)))
-    db.session.execute(update(Message).where(Message.enrollment_id.in_(gone), Message.status == PENDING)
+    _write(update(Message).where(Message.enrollment_id.in_(gone), Message.status == PENDING)
                        .values(status=CANCELLED, updated_at=now))
-    return db.session.execute(
+    return _write(
         update(Enrollment).where(Enrollment.id.in_(gone))
         .values(status=REMOVED, next_due_at=None, updated_at=now)).rowcount
 
@@ -165,7 +171,7 @@ def withdraw_removed_students(delivery: Delivery, now: datetime) -> int:
 def suspend_opted_out(delivery: Delivery, now: datetime) -> int:
     """Active enrollments whose phone opted out become suspended (they are not planned)."""
     opted_out = select(Student.id).where(_is_opted_out()).scalar_subquery()
-    return db.session.execute(
+    return _write(
         update(Enrollment).where(Enrollment.delivery_id == delivery.id, Enrollment.status == ACTIVE,
                                  Enrollment.student_id.in_(opted_out))
         .values(status=SUSPENDED, updated_at=now)).rowcount
@@ -273,7 +279,7 @@ def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
             values = {"next_day": day_number + 1, "next_due_at": case(
                 {zone: literal(planning.next_due_after(schedule, day_number + 1, planning.zone(zone), now),
                                Enrollment.next_due_at.type) for zone in zones}, value=timezone)}
-        advanced = db.session.execute(update(Enrollment).where(due_here, timezone.in_(list(zones)))
+        advanced = _write(update(Enrollment).where(due_here, timezone.in_(list(zones)))
                                       .values(**values, updated_at=now)).rowcount
         stats.planned_learner_days += advanced
 
@@ -299,7 +305,7 @@ def replan_behind(delivery: Delivery, now: datetime) -> None:
                Enrollment.next_due_at < now)).all()
     for day_number, timezone in behind:
         next_due = planning.next_due_after(schedule, day_number, planning.zone(timezone), now)
-        db.session.execute(update(Enrollment).where(_enrollments_of(
+        _write(update(Enrollment).where(_enrollments_of(
             delivery, timezone, Enrollment.status == ACTIVE, Enrollment.next_day == day_number,
             Enrollment.next_due_at < now)).values(next_due_at=next_due, updated_at=now))
 
