@@ -44,7 +44,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.inbound.routes import blp as twilio_blp
     from ekatra.partners.routes import blp as partners_blp
 
-    register_token_callbacks(jwt)
+    register_token_callbacks(jwt, app)
     app.extensions["ekatra.mailer"] = mailer_from_config(app.config)
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
                       partners_blp):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ekatra.auth.services import Actor
@@ -74,8 +74,46 @@ def list_courses(actor: Actor) -> list[Course]:
     return list(db.session.scalars(owned(select(Course), Course, actor).order_by(Course.id)))
 
 
-def get_course(actor: Actor, course_id: int) -> Course:
-    return find_course(actor, course_id)
+_courses, _days, _questions = Course.__table__, Day.__table__, Question.__table__
+# The read path's statements are built once (plain Core: no ORM identity map, no per-request
+# statement building); SQLAlchemy compiles each once per engine.
+_COURSE = (select(_courses.c.id, _courses.c.name, _courses.c.author, _courses.c.description,
+                  _courses.c.language)
+           .where(_courses.c.id == bindparam("course_id")))
+_OWNED_COURSE = _COURSE.where(_courses.c.owner_id == bindparam("owner_id"))
+_DAYS_AND_QUESTIONS = (
+    select(_days.c.number, _days.c.text.label("day_text"), _questions.c.id,
+           *(_questions.c[name] for name in QUESTION_FIELDS))
+    .select_from(_days.outerjoin(_questions, _questions.c.day_id == _days.c.id))
+    .where(_days.c.course_id == bindparam("course_id"))
+    .order_by(_days.c.number, _questions.c.position, _questions.c.id))
+
+
+def _days_of(course_id: int) -> list[dict]:
+    """The course's days in number order, each with its questions in position order (one query)."""
+    days: list[dict] = []
+    for row in db.session.connection().execute(_DAYS_AND_QUESTIONS, {"course_id": course_id}):
+        if not days or days[-1]["number"] != row.number:
+            days.append({"number": row.number, "text": row.day_text, "questions": []})
+        if row.id is not None:
+            question = {name: getattr(row, name) for name in QUESTION_FIELDS}
+            days[-1]["questions"].append({"id": row.id, **question})
+    return days
+
+
+def get_course(actor: Actor, course_id: int) -> dict:
+    """The course with its days and questions, as CourseSchema reads it (plain dicts, two queries).
+
+    Another author's course is not found, as with `find_course`."""
+    row = None
+    if 0 < course_id <= MAX_ID:
+        statement, params = _COURSE, {"course_id": course_id}
+        if not actor.is_admin:
+            statement, params = _OWNED_COURSE, {**params, "owner_id": actor.author_id}
+        row = db.session.connection().execute(statement, params).first()
+    if row is None:
+        raise NotFound("Course not found!!")
+    return {**row._asdict(), "days": _days_of(row.id)}
 
 
 def update_course(actor: Actor, course_id: int, changes: dict, now: datetime) -> Course:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Row, bindparam, case, func, select, update
 
 from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day
@@ -140,9 +140,11 @@ def change_status(actor: Actor, delivery_id: int, action: str, now: datetime) ->
 
 @dataclass
 class DeliveryView:
-    """A delivery with what the list and detail routes show about it."""
+    """A delivery with what the list and detail routes show about it.
 
-    delivery: Delivery
+    `delivery` is a row of the deliveries table (from `_delivery_rows`), read-only."""
+
+    delivery: Row
     group_name: str
     course_name: str
     day_id: int
@@ -182,30 +184,57 @@ class DeliveryView:
         return {"students": self.students, "messages": self.messages}
 
 
-def _views(deliveries: list[Delivery]) -> list[DeliveryView]:
+_deliveries, _enrollments, _messages = Delivery.__table__, Enrollment.__table__, Message.__table__
+_groups, _courses = Group.__table__, Course.__table__
+# The read path's statements are built once (plain Core: no ORM identity map, no per-request
+# statement building); SQLAlchemy compiles each once per engine.
+_DELIVERIES = (
+    select(_deliveries, func.coalesce(_groups.c.name, "").label("group_name"),
+           func.coalesce(_courses.c.name, "").label("course_name"))
+    .select_from(_deliveries.outerjoin(_groups, _groups.c.id == _deliveries.c.group_id)
+                 .outerjoin(_courses, _courses.c.id == _deliveries.c.course_id))
+    .order_by(_deliveries.c.id))
+_OWNED_DELIVERIES = _DELIVERIES.where(_deliveries.c.owner_id == bindparam("owner_id"))
+_IDS = bindparam("ids", expanding=True)
+_ENROLLED = (select(_enrollments.c.delivery_id, func.count(_enrollments.c.student_id),
+                    func.max(_enrollments.c.next_day))
+             .where(_enrollments.c.delivery_id.in_(_IDS)).group_by(_enrollments.c.delivery_id))
+_MESSAGES_BY_STATUS = (select(_messages.c.delivery_id, _messages.c.status, func.count())
+                       .where(_messages.c.delivery_id.in_(_IDS))
+                       .group_by(_messages.c.delivery_id, _messages.c.status))
+
+
+def _delivery_rows(actor: Actor, delivery_id: int | None = None) -> list:
+    """The actor's deliveries (or the one with `delivery_id`) by id, with their group's and
+    course's names (`group_name`, `course_name`)."""
+    statement, params = _DELIVERIES, {}
+    if not actor.is_admin:
+        statement, params = _OWNED_DELIVERIES, {"owner_id": actor.author_id}
+    if delivery_id is not None:
+        statement = statement.where(_deliveries.c.id == bindparam("delivery_id"))
+        params["delivery_id"] = delivery_id
+    return db.session.connection().execute(statement, params).all()
+
+
+def _views(deliveries: list) -> list[DeliveryView]:
+    """Views of delivery rows from `_delivery_rows`: two grouped queries for all of them."""
     ids = [d.id for d in deliveries]
     if not ids:
         return []
-    groups = dict(db.session.execute(select(Group.id, Group.name).where(
-        Group.id.in_({d.group_id for d in deliveries}))).all())
-    courses = dict(db.session.execute(select(Course.id, Course.name).where(
-        Course.id.in_({d.course_id for d in deliveries}))).all())
+    connection = db.session.connection()
     enrolled = defaultdict(lambda: (0, 0))
-    for delivery_id, students, furthest in db.session.execute(
-            select(Enrollment.delivery_id, func.count(Enrollment.student_id), func.max(Enrollment.next_day))
-            .where(Enrollment.delivery_id.in_(ids)).group_by(Enrollment.delivery_id)):
+    for delivery_id, students, furthest in connection.execute(_ENROLLED, {"ids": ids}):
         enrolled[delivery_id] = (students, (furthest or 1) - 1)
     messages: dict[int, dict[str, int]] = defaultdict(dict)
-    for delivery_id, status, count in db.session.execute(
-            select(Message.delivery_id, Message.status, func.count())
-            .where(Message.delivery_id.in_(ids)).group_by(Message.delivery_id, Message.status)):
+    for delivery_id, status, count in connection.execute(_MESSAGES_BY_STATUS, {"ids": ids}):
         messages[delivery_id][status] = count
-    return [DeliveryView(d, groups.get(d.group_id, ""), courses.get(d.course_id, ""),
-                         enrolled[d.id][1], enrolled[d.id][0], messages[d.id]) for d in deliveries]
+    return [DeliveryView(d, d.group_name, d.course_name, enrolled[d.id][1], enrolled[d.id][0],
+                         messages[d.id]) for d in deliveries]
 
 
 def list_deliveries(actor: Actor) -> list[DeliveryView]:
-    return _views(list(db.session.scalars(owned(select(Delivery), Delivery, actor).order_by(Delivery.id))))
+    """The actor's deliveries (an admin's: everyone's), oldest first."""
+    return _views(_delivery_rows(actor))
 
 
 def answer_counts(delivery_id: int) -> dict[int, tuple[int, int]]:
@@ -218,8 +247,11 @@ def answer_counts(delivery_id: int) -> dict[int, tuple[int, int]]:
 
 def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
     """Summary and per-student progress: current day, messages by status."""
-    delivery = find_delivery(actor, delivery_id)
-    (view,) = _views([delivery])
+    rows = _delivery_rows(actor, delivery_id) if 0 < delivery_id <= MAX_ID else []
+    if not rows:
+        raise NotFound(DELIVERY_NOT_FOUND)
+    (view,) = _views(rows)
+    delivery = view.delivery
     view.days = db.session.scalar(select(func.count()).select_from(Day)
                                   .where(Day.course_id == delivery.course_id))
     by_student: dict[int, dict[str, int]] = defaultdict(dict)

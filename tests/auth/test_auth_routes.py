@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
-from flask_jwt_extended import create_access_token
+from flask_jwt_extended import create_access_token, decode_token
 
 from ekatra import clock
 from ekatra.auth import services
+from ekatra.auth.tokens import VerifiedHeaders
 from tests.factories import PASSWORD, AuthorClient
 
 
@@ -96,6 +98,56 @@ def test_logout_ends_only_that_login(client, author):
     second = AuthorClient.login(client, author.email)
     author.post("/api/auth/logout")
     assert second.get("/api/course/").status_code == 200
+
+
+# A header the app accepted once is remembered (its signature is not checked again); these show
+# that what can change is still checked on every request.
+
+
+def test_an_accepted_token_is_refused_once_its_session_is_revoked(app, client, author):
+    second = AuthorClient.login(client, author.email)
+    assert author.get("/api/course/").status_code == second.get("/api/course/").status_code == 200
+    assert author.post("/api/auth/logout").status_code == 200
+    refused = author.get("/api/course/")
+    assert refused.status_code == 401 and "revoked" in refused.get_json()["message"]
+    assert second.get("/api/course/").status_code == 200
+
+    client.post("/api/auth/forgot", json={"email": author.email})
+    body = {"new-password": "a brand new one", "confirm-password": "a brand new one"}
+    assert client.post(f"/api/auth/reset/{_reset_token(app)}", json=body).status_code == 200
+    assert second.get("/api/course/").status_code == 401
+
+
+def test_an_accepted_token_is_refused_once_it_expires(client, author):
+    token = create_access_token(identity=str(author.id), additional_claims={"sid": _sid(author)},
+                                expires_delta=timedelta(seconds=1))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/course/", headers=headers).status_code == 200
+    time.sleep(max(0.0, decode_token(token)["exp"] - time.time()) + 0.05)
+    refused = client.get("/api/course/", headers=headers)
+    assert refused.status_code == 401 and "expired" in refused.get_json()["message"]
+
+
+def test_an_accepted_token_still_works_only_where_its_type_does(client, author):
+    refresh = {"Authorization": f"Bearer {author.refresh_token}"}
+    assert client.post("/api/auth/refresh", headers=refresh).status_code == 200
+    assert client.get("/api/course/", headers=refresh).status_code == 401
+    assert author.get("/api/course/").status_code == 200
+    assert client.post("/api/auth/refresh", headers=author.headers).status_code == 401
+
+
+def test_remembered_headers_are_bounded_and_forget_the_oldest_first():
+    remembered = VerifiedHeaders(size=2)
+    for header in ("Bearer a", "Bearer b", "Bearer c"):
+        remembered.remember("key", header, {"sub": header})
+    assert len(remembered) == 2
+    assert remembered.claims("key", "Bearer a") is None
+    assert remembered.claims("key", "Bearer c") == {"sub": "Bearer c"}
+    assert remembered.claims("another key", "Bearer c") is None
+
+
+def _sid(author: AuthorClient) -> str:
+    return decode_token(author.access_token)["sid"]
 
 
 def _reset_token(app) -> str:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from flask import json
+
 from ekatra import clock
-from ekatra.auth.services import make_admin
+from ekatra.auth.services import Actor, make_admin
+from ekatra.courses.schemas import CourseSchema
+from ekatra.courses.services import find_course
 from tests.factories import AuthorClient, contract_course, create_course
 
 
@@ -33,6 +37,24 @@ def test_a_created_course_reads_back_in_the_contract_shape(author):
         "accepted_answers": [], "options": [], "feedback_correct": None,
         "feedback_incorrect": None}
     assert (second["type"], second["correct-answer"]) == ("boolean", "yes")
+
+
+def test_a_course_reads_back_exactly_as_its_objects_dump(app, author):
+    """GET /api/course/<id> reads rows, not ORM objects: it must show what CourseSchema makes of
+    the course's objects, days and questions in order, a day without questions included."""
+    body = contract_course()
+    body["days"].append({"text": "बचत", "questions": [
+        {"question": "Pick one", "type": "choice", "options": ["save", "spend", "lend"],
+         "correct-answer": "C", "accepted_answers": ["lend it"], "feedback_correct": "Yes!",
+         "feedback_incorrect": "No."},
+        {"question": "Why?", "type": "open"}]})
+    course_id = create_course(author, body)
+    (first, _) = author.get(f"/api/course/{course_id}").get_json()["days"][1]["questions"]
+    assert author.delete(f"/api/course/{course_id}/2/{first['id']}").status_code == 200
+    assert author.post(f"/api/course/{course_id}/days", json={"text": "Last"}).status_code == 200
+
+    expected = CourseSchema().dump(find_course(Actor(author.id), course_id))
+    assert author.get(f"/api/course/{course_id}").get_json() == json.loads(json.dumps(expected))
 
 
 def test_day_numbers_are_assigned_in_order_whatever_the_client_sends(author):

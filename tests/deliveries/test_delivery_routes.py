@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from ekatra import clock
+from ekatra.auth.services import make_admin
+from ekatra.deliveries.planner import plan_due_days
 from tests.deliveries.factories import ACCRA, KOLKATA, NEW_YORK, course_and_group, create_delivery
-from tests.factories import create_course
+from tests.factories import AuthorClient, create_course
 
 
 def test_creating_a_delivery_enrolls_every_student_and_lists_it_in_the_contract_shape(author):
@@ -22,6 +27,30 @@ def test_creating_a_delivery_enrolls_every_student_and_lists_it_in_the_contract_
     assert detail["days"] == 3
     assert {s["name"]: s["next_day"] for s in detail["students"]} == {
         "Asha": 1, "Maria": 1, "Kofi": 1}
+
+
+def test_the_list_counts_planned_messages_and_days_as_the_detail_does(author):
+    course_id, group_id = course_and_group(author)
+    delivery_id = create_delivery(author, group_id, course_id)
+    plan_due_days(datetime(2026, 12, 2, 12, tzinfo=UTC))  # day 1 is due in every timezone
+
+    (listed,) = author.get("/api/retrieve-deliveries").get_json()
+    detail = author.get(f"/api/delivery/{delivery_id}").get_json()
+    assert listed["day_id"] == detail["day_id"] == 1
+    assert listed["counts"]["messages"] and listed["counts"] == detail["counts"]
+    assert sum(listed["counts"]["messages"].values()) == sum(
+        sum(student["messages"].values()) for student in detail["students"])
+    assert {key: detail[key] for key in listed} == listed
+
+
+def test_an_admin_lists_every_authors_deliveries(client, author, other_author):
+    mine = create_delivery(author, *reversed(course_and_group(author)))
+    theirs = create_delivery(other_author, *reversed(course_and_group(other_author)))
+    make_admin(email=author.email, name=None, password=None, now=clock.now(), rounds=4)
+    admin = AuthorClient.login(client, author.email)
+    assert [d["id"] for d in admin.get("/api/retrieve-deliveries").get_json()] == [mine, theirs]
+    assert admin.get(f"/api/delivery/{theirs}").get_json()["group_name"] == "Learners"
+    assert [d["id"] for d in other_author.get("/api/retrieve-deliveries").get_json()] == [theirs]
 
 
 def test_schedule_applies_the_wall_time_in_each_students_zone(author):

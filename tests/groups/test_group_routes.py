@@ -85,6 +85,18 @@ def test_opted_out_shows_the_opt_outs_table(app, author):
     assert {s["name"]: s["opted_out"] for s in listed} == flags
 
 
+def test_a_group_reads_back_exactly_as_the_list_shows_it(app, author):
+    """GET /api/group/<id> reads rows, the list reads objects: both show the same group."""
+    group_id = create(author)
+    author.post(f"/api/group/{group_id}/students", json={"students": [SREEVASTAV]})
+    author.put(f"/api/group/{group_id}", json={"description": "changed"})
+    db.session.add(OptOut(phone=TEJAS["number"], channel="whatsapp", since_at=clock.now(),
+                          source="keyword"))
+    db.session.commit()
+    (listed,) = author.get("/api/group/").get_json()
+    assert author.get(f"/api/group/{group_id}").get_json() == listed
+
+
 # Validation --------------------------------------------------------------------------------
 
 

@@ -1,0 +1,17 @@
+"""gunicorn settings of the web process: the Procfile's `web` runs with this file, and so does
+`ekatra bench api` (which sets its own port, worker count and access-log file on top).
+
+- gthread workers, 4 threads each: a worker keeps each client's connection open between
+  requests (HTTP keep-alive) and serves several at once. A sync worker (`threads = 1`) closes
+  every connection after one request.
+- WEB_CONCURRENCY worker processes (default 2), on PORT (default 5000).
+- One access-log line per request, to stdout.
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = 4
+accesslog = "-"
