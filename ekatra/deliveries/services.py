@@ -128,9 +128,11 @@ def change_status(actor: Actor, delivery_id: int, action: str, now: datetime) ->
         replan_behind(delivery, now)
     else:
         delivery.stopped_at = now
+        # Not synchronised: no message is loaded here, and the ORM would first fetch every id.
         db.session.execute(update(Message).where(Message.delivery_id == delivery.id,
                                                  Message.status == PENDING)
-                           .values(status=CANCELLED, updated_at=now))
+                           .values(status=CANCELLED, updated_at=now),
+                           execution_options={"synchronize_session": False})
     db.session.commit()
     return delivery
 
