@@ -47,6 +47,7 @@ class Worker:
     send_rate_per_second: float = 50.0
     lease_seconds: float = dispatch.LEASE_SECONDS
     stopping: threading.Event = field(default_factory=threading.Event)
+    _send_pool: dispatch.SendPool | None = field(default=None, repr=False)
 
     @classmethod
     def for_this_process(cls, started_at: datetime, **settings) -> Worker:
@@ -56,6 +57,18 @@ class Worker:
 
     def should_stop(self) -> bool:
         return self.stopping.is_set()
+
+    def send_pool(self) -> dispatch.SendPool:
+        """The sender threads (`send_concurrency` of them), started by the first dispatch run and
+        kept for the next ones until `close()`. Only the dispatch job uses them (one run at a time)."""
+        if self._send_pool is None:
+            self._send_pool = dispatch.SendPool(self.send_concurrency)
+        return self._send_pool
+
+    def close(self) -> None:
+        """End the sender threads, once no dispatch run is going any more (after `stopping`)."""
+        if self._send_pool is not None:
+            self._send_pool.close()
 
 
 @dataclass(frozen=True)
@@ -79,7 +92,7 @@ def send(worker: Worker, now: datetime) -> None:
     stats = dispatch.dispatch_until_idle(worker.sender, clock.now, should_stop=worker.should_stop,
                                          concurrency=worker.send_concurrency,
                                          rate_per_second=worker.send_rate_per_second,
-                                         lease_seconds=worker.lease_seconds)
+                                         lease_seconds=worker.lease_seconds, pool=worker.send_pool())
     if stats.opted_out:  # Twilio's 21610: the learner unsubscribed (e.g. STOP sent to Twilio itself)
         added = optouts.record_provider_opt_outs(stats.opted_out, clock.now())
         log.info("provider reported %d unsubscribed address(es); %d new opt-out(s)",

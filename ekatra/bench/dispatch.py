@@ -30,11 +30,19 @@ from ekatra.outbox.models import SENT, Message
 UNLIMITED_RATE = 1_000_000.0  # "no --rate": a limit that never binds
 PARKED_DAYS = 1  # messages wait a day ahead until every worker is ready
 START_TIMEOUT_SECONDS = 60
+BASE_TIMEOUT_SECONDS = 300.0  # the workers' default time limit: this, plus …
+SLOWEST_EXPECTED_RATE = 100.0  # … the time the messages take at this rate (or --rate if lower)
 
 
-def _start(module: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, **env})
+def _start(module: str, args: list[str], env: dict[str, str], *, stdin=None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE, stdin=stdin,
+                            text=True, env={**os.environ, **env})
+
+
+def _go(drain: subprocess.Popen) -> None:
+    """Let a ready worker start its dispatch ticks (it waits for this line)."""
+    drain.stdin.write("go\n")
+    drain.stdin.close()
 
 
 def _first_line(process: subprocess.Popen, what: str) -> str:
@@ -79,13 +87,30 @@ def _baseline(sandbox_url: str, sample: int) -> float:
     return sample / (time.perf_counter() - started)
 
 
+def default_timeout(messages: int, rate: float | None, due_over: float) -> float:
+    """Long enough to drain `messages` at a slow pace: the workers give up only when stuck."""
+    pace = min(rate or SLOWEST_EXPECTED_RATE, SLOWEST_EXPECTED_RATE)
+    return BASE_TIMEOUT_SECONDS + due_over + messages / pace
+
+
+def _cpu_figures(figures: dict, worker_reports: list[dict], sandbox_report: dict, sent: int) -> None:
+    """CPU time per message: the workers' after they were ready, the sandbox's over its life."""
+    if not sent:
+        return
+    drain_cpu = sum(report["drain_cpu_seconds"] for report in worker_reports)
+    figures["worker_cpu_ms_per_message"] = round(1000 * drain_cpu / sent, 3)
+    figures["sandbox_cpu_ms_per_request"] = round(1000 * sandbox_report["cpu_seconds"]
+                                                  / max(sandbox_report["accepted"], 1), 3)
+
+
 def run_dispatch(*, messages: int, latency_ms: float, concurrency: int, rate: float | None, workers: int,
-                 database: str | None, due_over: float, baseline: int, timeout: float) -> dict:
+                 database: str | None, due_over: float, baseline: int, timeout: float | None) -> dict:
     from ekatra.bench.seed import seed_outbox
 
     if is_sqlite(database or "sqlite") and workers > 1:
         raise click.UsageError("SQLite has one writer, so one worker: --workers 1, or use --database "
                                "postgresql://…")
+    timeout = timeout or default_timeout(messages, rate, due_over)
     with temporary_database(database) as url, tempfile.TemporaryDirectory(prefix="ekatra-bench-") as folder:
         app = bench_app(url)
         with app.app_context():
@@ -99,13 +124,16 @@ def run_dispatch(*, messages: int, latency_ms: float, concurrency: int, rate: fl
             env = bench_environ(url, TWILIO_API_BASE_URL=sandbox_url, SEND_CONCURRENCY=str(concurrency),
                                 SEND_RATE_PER_SECOND=str(rate or UNLIMITED_RATE))
             drains = [_start("ekatra.bench.drain", ["--report", f"{folder}/worker-{number}.json",
-                                                     "--timeout", str(timeout)], env)
+                                                     "--timeout", str(timeout), "--wait-for-go"], env,
+                             stdin=subprocess.PIPE)
                       for number in range(workers)]
             for drain in drains:
                 _first_line(drain, "worker")
             with app.app_context():
                 started_at = clock.now()
                 _release_parked(parked_at, started_at)
+            for drain in drains:  # the first tick comes after the release, not up to a second later
+                _go(drain)
             for drain in drains:
                 drain.wait(timeout + START_TIMEOUT_SECONDS)
             baseline_rate = _baseline(sandbox_url, baseline) if baseline else None
@@ -136,6 +164,7 @@ def run_dispatch(*, messages: int, latency_ms: float, concurrency: int, rate: fl
     for number, report in enumerate(worker_reports, 1):
         figures[f"worker_{number}_peak_rss_mb"] = report["peak_rss_mb"]
         figures[f"worker_{number}_cpu_seconds"] = report["cpu_seconds"]
+    _cpu_figures(figures, worker_reports, sandbox_report, len(rows))
     if baseline_rate is not None:
         figures["baseline_messages_per_second"] = round(baseline_rate, 2)
         figures["baseline_sample"] = baseline
@@ -148,8 +177,9 @@ def run_dispatch(*, messages: int, latency_ms: float, concurrency: int, rate: fl
 @click.option("--messages", default=20_000, show_default=True, type=click.IntRange(min=1))
 @click.option("--latency-ms", default=100.0, show_default=True, type=click.FloatRange(min=0),
               help="How long the sandbox takes to answer each send.")
-@click.option("--concurrency", default=64, show_default=True, type=click.IntRange(min=1),
-              help="SEND_CONCURRENCY of each worker.")
+@click.option("--concurrency", default=128, show_default=True, type=click.IntRange(min=1),
+              help="SEND_CONCURRENCY of each worker (sends in flight at once: at 100 ms a send, "
+                   "128 allow up to 1,280 a second).")
 @click.option("--rate", default=None, type=click.FloatRange(min=0, min_open=True),
               help="SEND_RATE_PER_SECOND of each worker (default: no limit).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
@@ -159,7 +189,9 @@ def run_dispatch(*, messages: int, latency_ms: float, concurrency: int, rate: fl
               "on it); default: a temporary SQLite file (one worker only).")
 @click.option("--baseline", is_flag=True, help="Also time the naive way (one SDK call after another).")
 @click.option("--baseline-sample", default=200, show_default=True, type=click.IntRange(min=1))
-@click.option("--timeout", default=300.0, show_default=True, help="Seconds before the workers give up.")
+@click.option("--timeout", default=None, type=click.FloatRange(min=1),
+              help="Seconds before the workers give up (default: 300 + the messages at 100 a second, or "
+                   "at --rate if lower).")
 @click.option("--json", "json_file", default=None, help="Also write the figures to this file.")
 def dispatch_command(messages, latency_ms, concurrency, rate, workers, due_over, database, baseline,
                      baseline_sample, timeout, json_file):

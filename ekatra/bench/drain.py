@@ -3,8 +3,11 @@
     python -m ekatra.bench.drain --report FILE   (DATABASE_URL, TWILIO_API_BASE_URL, SEND_* set)
 
 Builds the worker as `python -m scheduler` does (the real TwilioSender, its concurrency and
-rate limit), prints `ready`, then runs the dispatch job every second, as the scheduler does,
-until no message is pending or sending. Writes its peak RSS and CPU time to FILE.
+rate limit), prints `ready` (with --wait-for-go, then waits for a line on stdin, so that the
+benchmark can release the messages just before the first tick), then runs the dispatch job
+every second, as the scheduler does, until no message is pending or sending. Writes to FILE
+its own peak RSS (not its parent's: see `own_peak_rss_mb`), its CPU time, and the CPU time
+spent after `ready` (draining).
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ import time
 from sqlalchemy import func, select
 
 from ekatra import clock, create_app
-from ekatra.bench.report import peak_rss_mb
+from ekatra.bench.report import own_peak_rss_mb
 from ekatra.outbox.models import UNSENT, Message
 from scheduler import jobs
-from scheduler.__main__ import make_worker
+from scheduler.__main__ import freeze_startup_objects, make_worker
 
 DISPATCH_INTERVAL_SECONDS = next(job.interval_seconds for job in jobs.JOBS if job.name == "dispatch")
 
@@ -35,17 +38,28 @@ def _unsent() -> int:
     return count
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--report", required=True)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--wait-for-go", action="store_true",
+                        help="After `ready`, wait for a line on stdin before the first tick.")
     args = parser.parse_args(argv)
     app = create_app()
     logging.getLogger().setLevel(logging.WARNING)
     worker = make_worker(app)
     with app.app_context():
         _unsent()  # connect before saying ready
+    freeze_startup_objects()  # as `python -m scheduler` does
     print("ready", flush=True)
+    if args.wait_for_go:
+        sys.stdin.readline()
+    cpu_at_ready = _cpu_seconds()
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         tick = time.monotonic()
@@ -59,10 +73,12 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 db.session.remove()
         time.sleep(max(0.0, DISPATCH_INTERVAL_SECONDS - (time.monotonic() - tick)))
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+    worker.close()
+    cpu_seconds = _cpu_seconds()
     with open(args.report, "w") as file:
-        json.dump({"worker": worker.worker_id, "peak_rss_mb": round(peak_rss_mb(), 1),
-                   "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2)}, file)
+        json.dump({"worker": worker.worker_id, "peak_rss_mb": round(own_peak_rss_mb(), 1),
+                   "cpu_seconds": round(cpu_seconds, 2),
+                   "drain_cpu_seconds": round(cpu_seconds - cpu_at_ready, 2)}, file)
     return 0
 
 

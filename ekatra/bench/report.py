@@ -20,8 +20,25 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far (getrusage ru_maxrss, KiB on Linux), in MB."""
+    """This process's peak resident set size so far (getrusage ru_maxrss, KiB on Linux), in MB.
+
+    Linux carries ru_maxrss over fork and exec: a child process started by a big parent reports
+    at least the parent's peak. For a child, use `own_peak_rss_mb`."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def own_peak_rss_mb() -> float:
+    """This process image's own peak resident set size, in MB: VmHWM, which starts afresh at
+    exec, so a benchmark's child process is not charged with its parent's memory. Where there is
+    no /proc (not Linux), ru_maxrss."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mb()
 
 
 def max_in_window(times: list[float], window_seconds: float = 1.0) -> int:

@@ -1,19 +1,36 @@
-"""Sending the outbox: claim a batch, send it concurrently under a rate limit, write back in bulk.
+"""Sending the outbox: claim due messages, send them concurrently under a rate limit, write back.
 
-No database transaction is open while a request is with the provider: the claim commits,
-the sends run on a thread pool that never touches the database, and the results are
-written back in one transaction when the batch is done.
+Guarantees, whatever the pace:
+
+- no database transaction is open while a request is with the provider: claims commit before
+  their messages are handed to the sender threads, which never touch the database, and the
+  results are written back by the dispatching thread in transactions of their own;
+- one learner's messages (one address on one channel) go out one after another, in claim
+  order: they queue in the learner's lane and one thread at a time works a lane, across
+  batches too;
+- a send starts only while its lease has at least twice the sender's timeout left, so no
+  request outlives its lease and the recovery never races a live worker; what is not handed
+  over in time, or when a stop is asked, is released;
+- each result is written back guarded by the claim it belongs to (`claims.write_back`).
+
+`dispatch_until_idle` pipelines: it claims more while the sender threads work, keeping more
+messages in flight than there are threads, and writes results back a few hundred at a time as
+sends complete, so neither claims nor write-backs leave the threads idle. `dispatch_once`
+sends one batch and writes it back in one transaction when all of it is done. Both run on a
+`SendPool`, which a worker keeps for its whole life.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import random
+import threading
 import time
 import weakref
-from collections import defaultdict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,6 +47,9 @@ MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0  # 5 minutes
 TICK_BUDGET_SECONDS = 50.0  # dispatch_until_idle returns after this, so that other jobs get a turn
+WRITE_BACK_ROWS = 250  # results written back together, at most …
+WRITE_BACK_SECONDS = 0.2  # … and at the latest this long after the first of them came in
+CLAIM_POLL_SECONDS = 0.1  # after a claim found fewer due messages than it could take, wait this long
 
 
 def _never() -> bool:
@@ -82,24 +102,163 @@ class _Outcome:
     sent_at: datetime | None = None
 
 
-def _send_in_order(sender, messages: list[ClaimedMessage], limiter: RateLimiter, now_fn,
-                   should_stop, margin: timedelta) -> list[_Outcome]:
-    """One learner's messages, one after another; what is not handed over is released."""
-    outcomes = []
-    for message in messages:
-        if should_stop() or now_fn() + margin >= message.lease_until or not limiter.acquire(should_stop):
-            outcomes.append(_Outcome(message, is_released=True))
-            continue
+@dataclass(frozen=True)
+class _SendRules:
+    """What every send of one dispatch run checks before it starts."""
+
+    sender: object
+    limiter: RateLimiter
+    now_fn: Callable[[], datetime]
+    should_stop: Callable[[], bool]
+    margin: timedelta  # the lease left that a send needs: twice the sender's timeout
+
+    def lease_too_short(self, message: ClaimedMessage) -> bool:
+        return self.now_fn() + self.margin >= message.lease_until
+
+    def send(self, message: ClaimedMessage) -> _Outcome:
+        """Hand one message to the provider, or release it (stopping, lease too short)."""
+        if self.should_stop() or self.lease_too_short(message):
+            return _Outcome(message, is_released=True)
+        if not self.limiter.acquire(self.should_stop) or self.lease_too_short(message):
+            return _Outcome(message, is_released=True)  # a rate slot waited for past the margin
         try:
-            result = sender.send(message.to_phone, message.body, message.channel)
-            outcomes.append(_Outcome(message, result=result, sent_at=now_fn()))
+            result = self.sender.send(message.to_phone, message.body, message.channel)
+            return _Outcome(message, result=result, sent_at=self.now_fn())
         except ProviderError as error:
-            outcomes.append(_Outcome(message, error=error))
+            return _Outcome(message, error=error)
         except Exception as error:  # a bug or an unexpected library error: ask before resending
             log.exception("sending message %s failed unexpectedly", message.id)
-            outcomes.append(_Outcome(message, error=ProviderError(
-                None, None, f"{type(error).__name__}: {error}", retryable=True, may_have_been_accepted=True)))
-    return outcomes
+            return _Outcome(message, error=ProviderError(
+                None, None, f"{type(error).__name__}: {error}", retryable=True, may_have_been_accepted=True))
+
+
+class SendPool:
+    """The sender threads of one worker, kept across batches and dispatch runs.
+
+    `concurrency` threads take work in the order it was submitted; they never touch the
+    database. `close()` lets the work already submitted finish, then ends the threads; a
+    closed pool refuses work (RuntimeError). Usable as a context manager.
+    """
+
+    def __init__(self, concurrency: int):
+        self.concurrency = max(1, concurrency)
+        self._work: queue.SimpleQueue[tuple[Callable[..., object], tuple] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self.closed = False
+        self._threads = [threading.Thread(target=self._serve, name=f"outbox-send-{number}", daemon=True)
+                         for number in range(self.concurrency)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, work: Callable[..., object], *args) -> None:
+        with self._lock:
+            if self.closed:
+                raise RuntimeError("the send pool is closed")
+            self._work.put((work, args))
+
+    def _serve(self) -> None:
+        while (item := self._work.get()) is not None:
+            work, args = item
+            try:
+                work(*args)
+            except BaseException:  # the work handed in reports its own failures; keep serving
+                log.exception("outbox sender thread: unexpected failure")
+
+    def close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            for _ in self._threads:
+                self._work.put(None)  # after all the work submitted before
+        for thread in self._threads:
+            thread.join()
+
+    def __enter__(self) -> SendPool:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+@contextmanager
+def _pool_or_temporary(pool: SendPool | None, concurrency: int) -> Iterator[SendPool]:
+    if pool is not None:
+        yield pool
+        return
+    with SendPool(concurrency) as temporary:
+        yield temporary
+
+
+class _Pipeline:
+    """Claimed messages on their way to the provider, in per-learner lanes on a `SendPool`.
+
+    A learner's messages queue in their lane in claim order; a lane is worked by one thread at
+    a time, which takes its messages one after another until the lane is empty. Outcomes come
+    back through a queue that only the dispatching thread reads (`collect`). `in_flight` counts
+    the messages added whose outcome was not collected yet.
+    """
+
+    def __init__(self, pool: SendPool, rules: _SendRules):
+        self._pool, self._rules = pool, rules
+        self._lanes: dict[tuple[str, str], deque[ClaimedMessage]] = {}
+        self._lock = threading.Lock()
+        self._done: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
+        self.in_flight = 0
+
+    def add(self, messages: list[ClaimedMessage]) -> None:
+        self.in_flight += len(messages)
+        opened = []
+        with self._lock:
+            for message in messages:
+                lane = self._lanes.get(message.learner)
+                if lane is None:
+                    self._lanes[message.learner] = deque([message])
+                    opened.append(message.learner)
+                else:
+                    lane.append(message)
+        for learner in opened:
+            try:
+                self._pool.submit(self._work_lane, learner)
+            except RuntimeError:  # the pool was closed: nothing of this lane is handed over
+                self._release_lane(learner)
+
+    def _next_in_lane(self, learner: tuple[str, str]) -> ClaimedMessage | None:
+        with self._lock:
+            lane = self._lanes[learner]
+            if lane:
+                return lane.popleft()
+            del self._lanes[learner]  # under the lock: a message added later opens a new lane
+            return None
+
+    def _work_lane(self, learner: tuple[str, str]) -> None:
+        while (message := self._next_in_lane(learner)) is not None:
+            try:
+                outcome = self._rules.send(message)
+            except BaseException as error:  # never lose an outcome: the dispatcher waits for each
+                log.exception("outbox: message %s failed before or after its send", message.id)
+                outcome = _Outcome(message, error=ProviderError(
+                    None, None, f"{type(error).__name__}: {error}", retryable=True,
+                    may_have_been_accepted=True))
+            self._done.put(outcome)
+
+    def _release_lane(self, learner: tuple[str, str]) -> None:
+        with self._lock:
+            lane = self._lanes.pop(learner)
+        for message in lane:
+            self._done.put(_Outcome(message, is_released=True))
+
+    def collect(self, timeout: float) -> list[_Outcome]:
+        """The outcomes that came in, waiting up to `timeout` seconds for the first one."""
+        outcomes = []
+        try:
+            outcomes.append(self._done.get(timeout=timeout) if timeout > 0 else self._done.get_nowait())
+            while True:
+                outcomes.append(self._done.get_nowait())
+        except queue.Empty:
+            pass
+        self.in_flight -= len(outcomes)
+        return outcomes
 
 
 def _write_outcomes(outcomes: list[_Outcome], now: datetime, max_attempts: int,
@@ -134,11 +293,25 @@ def _write_outcomes(outcomes: list[_Outcome], now: datetime, max_attempts: int,
     claims.write_back(now, **rows)
 
 
+def _send_rules(sender, now_fn, should_stop, limiter: RateLimiter, lease_seconds: float) -> _SendRules:
+    margin = timedelta(seconds=2 * getattr(sender, "timeout_seconds", 10.0))
+    if timedelta(seconds=lease_seconds) <= margin:
+        raise ValueError(f"lease_seconds must exceed twice the send timeout ({margin.total_seconds():g} s)")
+    return _SendRules(sender, limiter, now_fn, should_stop, margin)
+
+
+def _affordable(rules: _SendRules, lease_seconds: float) -> int:
+    """The most messages to hold at once: no more than can be sent well inside the lease at this rate."""
+    affordable = rules.limiter.rate_per_second * (lease_seconds - rules.margin.total_seconds()) / 2
+    return max(int(affordable), 1)
+
+
 def dispatch_once(sender, now_fn: Callable[[], datetime], *, batch_size: int = BATCH_SIZE,
                   concurrency: int = 32, rate_per_second: float = 50.0, lease_seconds: float = LEASE_SECONDS,
                   max_attempts: int = MAX_ATTEMPTS, should_stop: Callable[[], bool] = _never,
-                  rate_limiter: RateLimiter | None = None, rng: random.Random | None = None) -> DispatchStats:
-    """Claim one batch of due messages, send it, write back what happened.
+                  rate_limiter: RateLimiter | None = None, rng: random.Random | None = None,
+                  pool: SendPool | None = None) -> DispatchStats:
+    """Claim one batch of due messages, send it, write back what happened (one transaction).
 
     - success: `sent`, with the provider's sid, status and segment count;
     - 429, 5xx, connection errors: back to `pending` after exponential backoff with full
@@ -151,49 +324,137 @@ def dispatch_once(sender, now_fn: Callable[[], datetime], *, batch_size: int = B
       another request): released back to `pending`, the attempt not counted.
 
     A send starts only while the lease has at least twice the sender's timeout left, so a
-    request never outlives its lease and the recovery never races a live worker.
+    request never outlives its lease and the recovery never races a live worker. Sends run on
+    `pool`, or on `concurrency` threads of a pool made for this batch.
     """
-    limiter = rate_limiter or limiter_for(sender, rate_per_second)
-    margin = timedelta(seconds=2 * getattr(sender, "timeout_seconds", 10.0))
-    if timedelta(seconds=lease_seconds) <= margin:
-        raise ValueError(f"lease_seconds must exceed twice the send timeout ({margin.total_seconds():g} s)")
-    # No more than can be sent well inside the lease at this rate.
-    affordable = int(limiter.rate_per_second * (lease_seconds - margin.total_seconds()) / 2)
+    rules = _send_rules(sender, now_fn, should_stop, rate_limiter or limiter_for(sender, rate_per_second),
+                        lease_seconds)
     stats = DispatchStats()
     if should_stop():
         return stats
-    claimed = claims.claim_batch(now_fn(), min(batch_size, max(affordable, 1)), lease_seconds)
+    claimed = claims.claim_batch(now_fn(), min(batch_size, _affordable(rules, lease_seconds)), lease_seconds)
     stats.claimed = len(claimed)
     if not claimed:
         return stats
-    by_learner: dict[tuple[str, str], list[ClaimedMessage]] = defaultdict(list)
-    for message in claimed:
-        by_learner[message.learner].append(message)
     outcomes: list[_Outcome] = []
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(by_learner))),
-                            thread_name_prefix="outbox-send") as pool:
-        futures = [pool.submit(_send_in_order, sender, group, limiter, now_fn, should_stop, margin)
-                   for group in by_learner.values()]
-        for future in futures:
-            outcomes.extend(future.result())
+    with _pool_or_temporary(pool, min(concurrency, len(claimed))) as send_pool:
+        pipeline = _Pipeline(send_pool, rules)
+        pipeline.add(claimed)
+        while pipeline.in_flight:
+            outcomes.extend(pipeline.collect(timeout=WRITE_BACK_SECONDS))
     _write_outcomes(outcomes, now_fn(), max_attempts, rng, stats)
     return stats
 
 
+class _Dispatcher:
+    """One pipelined dispatch run: claims, the pipeline, and the results not yet written back."""
+
+    def __init__(self, pipeline: _Pipeline, rules: _SendRules, *, batch_size: int, concurrency: int,
+                 lease_seconds: float, max_attempts: int, rng: random.Random | None,
+                 monotonic: Callable[[], float]):
+        self.pipeline, self.rules = pipeline, rules
+        self.batch_size, self.lease_seconds = batch_size, lease_seconds
+        self.max_attempts, self.rng, self.monotonic = max_attempts, rng, monotonic
+        self.affordable = _affordable(rules, lease_seconds)
+        # Every thread busy, as many messages queued, and a batch more: the sends go on while a
+        # claim takes its time (half a second on a large PostgreSQL backlog).
+        self.holding = min(self.affordable, 2 * concurrency + batch_size)
+        self.stats = DispatchStats()
+        self.unreported = DispatchStats()  # written back since the last log line
+        self.unwritten: list[_Outcome] = []
+        self.first_unwritten_at = 0.0
+        self.next_claim_at = monotonic()
+        self.found_nothing = False  # the last claim found nothing, and nothing was written since
+
+    def claim(self) -> None:
+        """Claim more when fewer than `holding` messages are in flight and a claim is due."""
+        if self.pipeline.in_flight >= self.holding or self.monotonic() < self.next_claim_at:
+            return
+        room = min(self.batch_size, self.affordable - self.pipeline.in_flight)
+        claimed = claims.claim_batch(self.rules.now_fn(), room, self.lease_seconds)
+        self.stats.claimed += len(claimed)
+        self.pipeline.add(claimed)
+        self.found_nothing = not claimed
+        if len(claimed) < room:  # all that is due now was taken: give new work time to fall due
+            self.next_claim_at = self.monotonic() + CLAIM_POLL_SECONDS
+        if claimed:
+            self.report(len(claimed))
+
+    def report(self, claimed: int) -> None:
+        """One log line per claim, and one at the end: what this claim took, and what was written
+        back since the previous line (so the lines of a run add up to its totals)."""
+        done = self.unreported
+        log.info("outbox batch: claimed %d, sent %d, retried %d, failed %d, released %d (%d in flight)",
+                 claimed, done.sent, done.retried, done.failed, done.released, self.pipeline.in_flight)
+        self.unreported = DispatchStats()
+
+    def collect(self, claiming: bool) -> None:
+        """Wait for outcomes, no longer than until a claim or a write-back is due, and keep them."""
+        outcomes = self.pipeline.collect(timeout=self._wait(claiming))
+        if outcomes and not self.unwritten:
+            self.first_unwritten_at = self.monotonic()
+        self.unwritten.extend(outcomes)
+
+    def _wait(self, claiming: bool) -> float:
+        if self.unwritten and (not self.pipeline.in_flight or len(self.unwritten) >= WRITE_BACK_ROWS):
+            return 0.0
+        now, wait = self.monotonic(), WRITE_BACK_SECONDS
+        if self.unwritten:
+            wait = min(wait, self.first_unwritten_at + WRITE_BACK_SECONDS - now)
+        if claiming and not self.found_nothing and self.pipeline.in_flight < self.holding:
+            wait = min(wait, self.next_claim_at - now)
+        return max(wait, 0.0)
+
+    def write_back(self) -> None:
+        """Write back what came in, once there is enough of it, it waited long enough, or
+        nothing else is in flight."""
+        if not self.unwritten:
+            return
+        if (len(self.unwritten) >= WRITE_BACK_ROWS or not self.pipeline.in_flight
+                or self.monotonic() - self.first_unwritten_at >= WRITE_BACK_SECONDS):
+            batch = DispatchStats()
+            _write_outcomes(self.unwritten, self.rules.now_fn(), self.max_attempts, self.rng, batch)
+            self.stats.add(batch)
+            self.unreported.add(batch)
+            self.unwritten = []
+            self.found_nothing = False  # a write-back may let the next part of a day go
+            self.next_claim_at = self.monotonic()
+
+    def finished(self, claiming: bool) -> bool:
+        return not self.pipeline.in_flight and not self.unwritten and (self.found_nothing or not claiming)
+
+
 def dispatch_until_idle(sender, now_fn: Callable[[], datetime], *,
                         budget_seconds: float = TICK_BUDGET_SECONDS, should_stop: Callable[[], bool] = _never,
-                        monotonic: Callable[[], float] = time.monotonic, **settings) -> DispatchStats:
-    """Dispatch batch after batch while there is due work, time is left and no stop is asked.
+                        monotonic: Callable[[], float] = time.monotonic, batch_size: int = BATCH_SIZE,
+                        concurrency: int = 32, rate_per_second: float = 50.0,
+                        lease_seconds: float = LEASE_SECONDS, max_attempts: int = MAX_ATTEMPTS,
+                        rate_limiter: RateLimiter | None = None, rng: random.Random | None = None,
+                        pool: SendPool | None = None) -> DispatchStats:
+    """Send what is due, pipelined, while there is due work, time is left and no stop is asked.
 
-    `settings` are those of `dispatch_once`. Logs one line per batch.
+    Outcomes are as for `dispatch_once`. At most `batch_size` messages are claimed at a time,
+    and more whenever fewer than twice the pool's threads plus a batch are in flight; never more
+    are held than the rate can send in half the lease. Once the budget is spent or a stop is
+    asked, no more is claimed; what is in flight finishes (or is released) and is written back
+    before this returns. Sends run on `pool`, or on `concurrency` threads of a pool made for
+    this run. Logs one line per claim.
     """
-    total = DispatchStats()
+    rules = _send_rules(sender, now_fn, should_stop, rate_limiter or limiter_for(sender, rate_per_second),
+                        lease_seconds)
     deadline = monotonic() + budget_seconds
-    while not should_stop() and monotonic() < deadline:
-        stats = dispatch_once(sender, now_fn, should_stop=should_stop, **settings)
-        total.add(stats)
-        if stats.claimed == 0:
-            break
-        log.info("outbox batch: claimed %d, sent %d, retried %d, failed %d, released %d",
-                 stats.claimed, stats.sent, stats.retried, stats.failed, stats.released)
-    return total
+    with _pool_or_temporary(pool, concurrency) as send_pool:
+        run = _Dispatcher(_Pipeline(send_pool, rules), rules, batch_size=batch_size,
+                          concurrency=send_pool.concurrency, lease_seconds=lease_seconds,
+                          max_attempts=max_attempts, rng=rng, monotonic=monotonic)
+        while True:
+            claiming = not should_stop() and monotonic() < deadline
+            if claiming and not run.found_nothing:
+                run.claim()
+            if run.finished(claiming):
+                break
+            run.collect(claiming)
+            run.write_back()
+    if run.stats.claimed:
+        run.report(0)
+    return run.stats

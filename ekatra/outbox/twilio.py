@@ -8,14 +8,16 @@ to `https://api.twilio.com` or to any Twilio-compatible server (the sandbox) nam
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -89,6 +91,64 @@ def address(number: str, channel: str) -> str:
     return number
 
 
+_JSON_TYPES = ("application/json", "application/scim+json")
+
+
+class PooledHttpClient(TwilioHttpClient):
+    """The SDK's `requests` transport for many threads, without its per-request overhead.
+
+    `TwilioHttpClient.request` merges the session's settings into every request, looks the
+    proxy environment up again for each one, formats its ten log lines even when the logger
+    would drop them, and keeps copies of the last request and response. This one prepares the
+    request directly (same method, URL, headers, Basic auth and form body as the SDK asks for),
+    resolves the environment's proxy and TLS settings once per origin, and logs only when its
+    logger is enabled for INFO. Everything goes through the one pooled `requests.Session`, so
+    transport failures are the same `requests` exceptions.
+    """
+
+    def __init__(self, *, timeout: float, pool_size: int):
+        super().__init__(pool_connections=True, timeout=timeout)
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self._settings: dict[str, dict] = {}
+        self._settings_lock = threading.Lock()
+
+    def request(self, method: str, url: str, params=None, data=None, headers=None, auth=None,
+                timeout: float | None = None, allow_redirects: bool = False) -> Response:
+        if timeout is not None and timeout <= 0:
+            raise ValueError(timeout)
+        is_json = bool(headers) and headers.get("Content-Type") in _JSON_TYPES
+        prepared = requests.PreparedRequest()
+        prepared.prepare(method=method.upper(), url=url, headers=headers, params=params, auth=auth,
+                         data=None if is_json or not data else urlencode(data, doseq=True),
+                         json=data if is_json else None)
+        verbose = self.logger.isEnabledFor(logging.INFO)
+        if verbose:
+            self.log_request({"method": prepared.method, "url": url, "params": params, "headers": headers})
+        response = self.session.send(prepared, allow_redirects=allow_redirects,
+                                     timeout=self.timeout if timeout is None else timeout,
+                                     **self._settings_for(prepared.url))
+        if verbose:
+            self.log_response(response.status_code, response)
+        return Response(int(response.status_code), response.text, response.headers)
+
+    def _settings_for(self, url: str) -> dict:
+        """Proxies, TLS verification and client certificate for `url`'s origin, from the
+        environment when the session trusts it; looked up on the origin's first request."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        settings = self._settings.get(origin)
+        if settings is None:
+            with self._settings_lock:
+                settings = self._settings.get(origin)
+                if settings is None:
+                    settings = self.session.merge_environment_settings(origin, self.proxy, None, None, None)
+                    settings.pop("stream", None)
+                    self._settings[origin] = settings
+        return settings
+
+
 def twilio_client(account_sid: str, auth_token: str, api_base_url: str = TWILIO_API_BASE_URL, *,
                   timeout_seconds: float = SEND_TIMEOUT_SECONDS, pool_size: int = POOL_SIZE) -> Client:
     """The official SDK client for many concurrent threads, sending to `api_base_url`.
@@ -97,15 +157,13 @@ def twilio_client(account_sid: str, auth_token: str, api_base_url: str = TWILIO_
     `client.api.base_url`, so replacing that one attribute moves all Messages traffic to a
     Twilio-compatible server (the sandbox); edge and region routing, which would rewrite the
     host, are switched off then. One pooled `requests` session (`pool_size` connections per
-    host) gives every request `timeout_seconds`; a loopback server is reached without proxies.
+    host, see `PooledHttpClient`) gives every request `timeout_seconds`; a loopback server is
+    reached without proxies.
     """
-    http_client = TwilioHttpClient(pool_connections=True, timeout=timeout_seconds)
+    http_client = PooledHttpClient(timeout=timeout_seconds, pool_size=pool_size)
     # The SDK logs every request with its headers at INFO (ten lines a message); the dispatcher
     # logs one line per batch and every failure itself.
     http_client.logger.setLevel(logging.WARNING)
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
-    http_client.session.mount("https://", adapter)
-    http_client.session.mount("http://", adapter)
     client = Client(account_sid, auth_token, http_client=http_client)
     base_url = api_base_url.rstrip("/")
     if base_url != TWILIO_API_BASE_URL:
