@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -87,6 +88,35 @@ def test_find_sent_finds_the_message_with_that_body_sent_since_the_claim(sender,
     assert sender.find_sent(LEARNER, "Day 3", "sms", since) is None
     assert sender.find_sent(LEARNER, "Day 1", "sms", since, exclude={first}) is None
     assert sender.find_sent(LEARNER, "Day 1", "sms", clock.now() + timedelta(minutes=1)) is None
+
+
+def test_one_session_serves_every_send_and_the_environment_is_read_once_per_origin(sender, sandbox,
+                                                                                   monkeypatch):
+    http_client = sender.client.http_client
+    session = http_client.session
+    lookups = []
+    merge = session.merge_environment_settings
+    monkeypatch.setattr(session, "merge_environment_settings",
+                        lambda url, *args: lookups.append(url) or merge(url, *args))
+    http_client._settings.clear()
+
+    for number in range(3):
+        sender.send(f"+1555000000{number}", "Hello", "sms")
+
+    assert lookups == [sandbox.url]
+    assert sender.client.http_client.session is session and len(sandbox.messages()) == 3
+
+
+def test_the_sdks_request_log_is_written_only_when_its_logger_is_on(sender, sandbox, caplog):
+    with caplog.at_level(logging.WARNING, logger="twilio.http_client"):
+        sender.send(LEARNER, "Quiet", "sms")
+    assert not [record for record in caplog.records if record.name == "twilio.http_client"]
+
+    with caplog.at_level(logging.INFO, logger="twilio.http_client"):
+        sender.send(LEARNER, "Verbose", "sms")
+    logged = [record.getMessage() for record in caplog.records if record.name == "twilio.http_client"]
+    assert "-- BEGIN Twilio API Request --" in logged
+    assert not any("Basic " in line for line in logged), "never the credentials"
 
 
 def test_the_fake_refuses_and_finds_like_the_real_sender():
