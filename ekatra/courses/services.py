@@ -14,7 +14,7 @@ from ekatra.courses.rendering import render_content, render_question
 from ekatra.errors import Conflict, NotFound
 from ekatra.extensions import MAX_ID, db
 from ekatra.outbox.segments import encoding_for, segment_count
-from ekatra.ownership import owned
+from ekatra.ownership import owned, owned_row
 
 QUESTION_FIELDS = ("text", "type", "correct_answer", "accepted_answers", "options",
                    "feedback_correct", "feedback_incorrect")
@@ -105,12 +105,7 @@ def get_course(actor: Actor, course_id: int) -> dict:
     """The course with its days and questions, as CourseSchema reads it (plain dicts, two queries).
 
     Another author's course is not found, as with `find_course`."""
-    row = None
-    if 0 < course_id <= MAX_ID:
-        statement, params = _COURSE, {"course_id": course_id}
-        if not actor.is_admin:
-            statement, params = _OWNED_COURSE, {**params, "owner_id": actor.author_id}
-        row = db.session.connection().execute(statement, params).first()
+    row = owned_row(actor, course_id, "course_id", anyone=_COURSE, owners_only=_OWNED_COURSE)
     if row is None:
         raise NotFound("Course not found!!")
     return {**row._asdict(), "days": _days_of(row.id)}

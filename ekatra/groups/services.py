@@ -16,7 +16,7 @@ from ekatra.extensions import MAX_ID, db
 from ekatra.groups import models
 from ekatra.groups.models import Group, OptOut, Student
 from ekatra.groups.phones import canonical_timezone, check_student, is_given, normalise_channel
-from ekatra.ownership import owned
+from ekatra.ownership import owned, owned_row
 
 GROUP_NOT_FOUND = "Group not found!!"
 STUDENT_NOT_FOUND = "Student not found"
@@ -104,12 +104,7 @@ def get_group(actor: Actor, group_id: int) -> dict:
     """The group and its students, as GroupOutSchema reads it (plain dicts, two queries).
 
     Another author's group is not found, as with `find_group`."""
-    row = None
-    if 0 < group_id <= MAX_ID:
-        statement, params = _GROUP, {"group_id": group_id}
-        if not actor.is_admin:
-            statement, params = _OWNED_GROUP, {**params, "owner_id": actor.author_id}
-        row = db.session.connection().execute(statement, params).first()
+    row = owned_row(actor, group_id, "group_id", anyone=_GROUP, owners_only=_OWNED_GROUP)
     if row is None:
         raise NotFound(GROUP_NOT_FOUND)
     return {**row._asdict(), "students": _students_of(row.id)}

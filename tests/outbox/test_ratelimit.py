@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ekatra.bench.report import max_in_window
 from ekatra.outbox.ratelimit import WINDOW_SECONDS, RateLimiter
 
 
@@ -59,17 +60,6 @@ def test_the_rate_must_be_positive():
         RateLimiter(0)
 
 
-def busiest_window(times, window_seconds: float) -> int:
-    """The most events in any half-open window [t, t + window_seconds)."""
-    times = sorted(times)
-    best, start = 0, 0
-    for end, moment in enumerate(times):
-        while moment - times[start] >= window_seconds:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
 def test_a_steady_stream_is_paced_to_the_limit_per_window():
     time = VirtualTime()
     limiter = RateLimiter(50, clock=time.clock, sleep=time.sleep)
@@ -78,7 +68,7 @@ def test_a_steady_stream_is_paced_to_the_limit_per_window():
     starts = list(limiter.granted)
     gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
     assert min(gaps) >= WINDOW_SECONDS / 50, "evenly spaced, never bunched"
-    assert busiest_window(starts, WINDOW_SECONDS) == 50
+    assert max_in_window(starts, WINDOW_SECONDS) == 50
 
 
 class LateWaker(VirtualTime):
@@ -99,7 +89,7 @@ def test_no_window_exceeds_the_limit_whatever_the_wake_ups(rate, lateness):
     limiter = RateLimiter(rate, clock=time.clock, sleep=time.sleep)
     for _ in range(len(lateness)):
         assert limiter.acquire()
-    assert busiest_window(limiter.granted, WINDOW_SECONDS) <= rate
+    assert max_in_window(limiter.granted, WINDOW_SECONDS) <= rate
 
 
 def test_threads_sharing_a_limiter_never_start_more_than_the_limit_in_a_window():
@@ -112,7 +102,7 @@ def test_threads_sharing_a_limiter_never_start_more_than_the_limit_in_a_window()
     for thread in threads:
         thread.join()
     assert len(limiter.granted) == 72
-    assert busiest_window(limiter.granted, WINDOW_SECONDS) <= 40
+    assert max_in_window(limiter.granted, WINDOW_SECONDS) <= 40
 
 
 def test_a_fractional_rate_allows_its_whole_part_per_window():
@@ -121,7 +111,7 @@ def test_a_fractional_rate_allows_its_whole_part_per_window():
     for _ in range(10):
         assert limiter.acquire()
     assert limiter.limit == 2
-    assert busiest_window(limiter.granted, WINDOW_SECONDS) == 2
+    assert max_in_window(limiter.granted, WINDOW_SECONDS) == 2
 
 
 def test_a_sender_waiting_for_the_window_gives_up_when_asked_to_stop():
