@@ -30,6 +30,7 @@ from ekatra.deliveries import planner
 from ekatra.groups import optouts
 from ekatra.health import services as health
 from ekatra.outbox import dispatch, recovery
+from ekatra.outbox.sending import SendPool
 
 log = logging.getLogger("ekatra.worker")
 
@@ -47,7 +48,7 @@ class Worker:
     send_rate_per_second: float = 50.0
     lease_seconds: float = dispatch.LEASE_SECONDS
     stopping: threading.Event = field(default_factory=threading.Event)
-    _send_pool: dispatch.SendPool | None = field(default=None, repr=False)
+    _send_pool: SendPool | None = field(default=None, repr=False)
 
     @classmethod
     def for_this_process(cls, started_at: datetime, **settings) -> Worker:
@@ -58,11 +59,11 @@ class Worker:
     def should_stop(self) -> bool:
         return self.stopping.is_set()
 
-    def send_pool(self) -> dispatch.SendPool:
+    def send_pool(self) -> SendPool:
         """The sender threads (`send_concurrency` of them), started by the first dispatch run and
         kept for the next ones until `close()`. Only the dispatch job uses them (one run at a time)."""
         if self._send_pool is None:
-            self._send_pool = dispatch.SendPool(self.send_concurrency)
+            self._send_pool = SendPool(self.send_concurrency)
         return self._send_pool
 
     def close(self) -> None:

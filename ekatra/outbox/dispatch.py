@@ -23,21 +23,18 @@ sends one batch and writes it back in one transaction when all of it is done. Bo
 from __future__ import annotations
 
 import logging
-import queue
 import random
-import threading
 import time
 import weakref
-from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ekatra.outbox import claims
-from ekatra.outbox.claims import ClaimedMessage
 from ekatra.outbox.ratelimit import RateLimiter
-from ekatra.outbox.twilio import UNSUBSCRIBED, ProviderError, SendResult
+from ekatra.outbox.sending import Outcome, Pipeline, SendPool, SendRules, pool_or_temporary
+from ekatra.outbox.twilio import UNSUBSCRIBED
 
 log = logging.getLogger(__name__)
 
@@ -93,175 +90,7 @@ def limiter_for(sender, rate_per_second: float) -> RateLimiter:
     return limiter
 
 
-@dataclass
-class _Outcome:
-    message: ClaimedMessage
-    result: SendResult | None = None
-    error: ProviderError | None = None
-    is_released: bool = False
-    sent_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class _SendRules:
-    """What every send of one dispatch run checks before it starts."""
-
-    sender: object
-    limiter: RateLimiter
-    now_fn: Callable[[], datetime]
-    should_stop: Callable[[], bool]
-    margin: timedelta  # the lease left that a send needs: twice the sender's timeout
-
-    def lease_too_short(self, message: ClaimedMessage) -> bool:
-        return self.now_fn() + self.margin >= message.lease_until
-
-    def send(self, message: ClaimedMessage) -> _Outcome:
-        """Hand one message to the provider, or release it (stopping, lease too short)."""
-        if self.should_stop() or self.lease_too_short(message):
-            return _Outcome(message, is_released=True)
-        if not self.limiter.acquire(self.should_stop) or self.lease_too_short(message):
-            return _Outcome(message, is_released=True)  # a rate slot waited for past the margin
-        try:
-            result = self.sender.send(message.to_phone, message.body, message.channel)
-            return _Outcome(message, result=result, sent_at=self.now_fn())
-        except ProviderError as error:
-            return _Outcome(message, error=error)
-        except Exception as error:  # a bug or an unexpected library error: ask before resending
-            log.exception("sending message %s failed unexpectedly", message.id)
-            return _Outcome(message, error=ProviderError(
-                None, None, f"{type(error).__name__}: {error}", retryable=True, may_have_been_accepted=True))
-
-
-class SendPool:
-    """The sender threads of one worker, kept across batches and dispatch runs.
-
-    `concurrency` threads take work in the order it was submitted; they never touch the
-    database. `close()` lets the work already submitted finish, then ends the threads; a
-    closed pool refuses work (RuntimeError). Usable as a context manager.
-    """
-
-    def __init__(self, concurrency: int):
-        self.concurrency = max(1, concurrency)
-        self._work: queue.SimpleQueue[tuple[Callable[..., object], tuple] | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self.closed = False
-        self._threads = [threading.Thread(target=self._serve, name=f"outbox-send-{number}", daemon=True)
-                         for number in range(self.concurrency)]
-        for thread in self._threads:
-            thread.start()
-
-    def submit(self, work: Callable[..., object], *args) -> None:
-        with self._lock:
-            if self.closed:
-                raise RuntimeError("the send pool is closed")
-            self._work.put((work, args))
-
-    def _serve(self) -> None:
-        while (item := self._work.get()) is not None:
-            work, args = item
-            try:
-                work(*args)
-            except BaseException:  # the work handed in reports its own failures; keep serving
-                log.exception("outbox sender thread: unexpected failure")
-
-    def close(self) -> None:
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            for _ in self._threads:
-                self._work.put(None)  # after all the work submitted before
-        for thread in self._threads:
-            thread.join()
-
-    def __enter__(self) -> SendPool:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-
-@contextmanager
-def _pool_or_temporary(pool: SendPool | None, concurrency: int) -> Iterator[SendPool]:
-    if pool is not None:
-        yield pool
-        return
-    with SendPool(concurrency) as temporary:
-        yield temporary
-
-
-class _Pipeline:
-    """Claimed messages on their way to the provider, in per-learner lanes on a `SendPool`.
-
-    A learner's messages queue in their lane in claim order; a lane is worked by one thread at
-    a time, which takes its messages one after another until the lane is empty. Outcomes come
-    back through a queue that only the dispatching thread reads (`collect`). `in_flight` counts
-    the messages added whose outcome was not collected yet.
-    """
-
-    def __init__(self, pool: SendPool, rules: _SendRules):
-        self._pool, self._rules = pool, rules
-        self._lanes: dict[tuple[str, str], deque[ClaimedMessage]] = {}
-        self._lock = threading.Lock()
-        self._done: queue.SimpleQueue[_Outcome] = queue.SimpleQueue()
-        self.in_flight = 0
-
-    def add(self, messages: list[ClaimedMessage]) -> None:
-        self.in_flight += len(messages)
-        opened = []
-        with self._lock:
-            for message in messages:
-                lane = self._lanes.get(message.learner)
-                if lane is None:
-                    self._lanes[message.learner] = deque([message])
-                    opened.append(message.learner)
-                else:
-                    lane.append(message)
-        for learner in opened:
-            try:
-                self._pool.submit(self._work_lane, learner)
-            except RuntimeError:  # the pool was closed: nothing of this lane is handed over
-                self._release_lane(learner)
-
-    def _next_in_lane(self, learner: tuple[str, str]) -> ClaimedMessage | None:
-        with self._lock:
-            lane = self._lanes[learner]
-            if lane:
-                return lane.popleft()
-            del self._lanes[learner]  # under the lock: a message added later opens a new lane
-            return None
-
-    def _work_lane(self, learner: tuple[str, str]) -> None:
-        while (message := self._next_in_lane(learner)) is not None:
-            try:
-                outcome = self._rules.send(message)
-            except BaseException as error:  # never lose an outcome: the dispatcher waits for each
-                log.exception("outbox: message %s failed before or after its send", message.id)
-                outcome = _Outcome(message, error=ProviderError(
-                    None, None, f"{type(error).__name__}: {error}", retryable=True,
-                    may_have_been_accepted=True))
-            self._done.put(outcome)
-
-    def _release_lane(self, learner: tuple[str, str]) -> None:
-        with self._lock:
-            lane = self._lanes.pop(learner)
-        for message in lane:
-            self._done.put(_Outcome(message, is_released=True))
-
-    def collect(self, timeout: float) -> list[_Outcome]:
-        """The outcomes that came in, waiting up to `timeout` seconds for the first one."""
-        outcomes = []
-        try:
-            outcomes.append(self._done.get(timeout=timeout) if timeout > 0 else self._done.get_nowait())
-            while True:
-                outcomes.append(self._done.get_nowait())
-        except queue.Empty:
-            pass
-        self.in_flight -= len(outcomes)
-        return outcomes
-
-
-def _write_outcomes(outcomes: list[_Outcome], now: datetime, max_attempts: int,
+def _write_outcomes(outcomes: list[Outcome], now: datetime, max_attempts: int,
                     rng: random.Random | None, stats: DispatchStats) -> None:
     rows = defaultdict(list)
     for outcome in outcomes:
@@ -293,14 +122,14 @@ def _write_outcomes(outcomes: list[_Outcome], now: datetime, max_attempts: int,
     claims.write_back(now, **rows)
 
 
-def _send_rules(sender, now_fn, should_stop, limiter: RateLimiter, lease_seconds: float) -> _SendRules:
+def _send_rules(sender, now_fn, should_stop, limiter: RateLimiter, lease_seconds: float) -> SendRules:
     margin = timedelta(seconds=2 * getattr(sender, "timeout_seconds", 10.0))
     if timedelta(seconds=lease_seconds) <= margin:
         raise ValueError(f"lease_seconds must exceed twice the send timeout ({margin.total_seconds():g} s)")
-    return _SendRules(sender, limiter, now_fn, should_stop, margin)
+    return SendRules(sender, limiter, now_fn, should_stop, margin)
 
 
-def _affordable(rules: _SendRules, lease_seconds: float) -> int:
+def _affordable(rules: SendRules, lease_seconds: float) -> int:
     """The most messages to hold at once: no more than can be sent well inside the lease at this rate."""
     affordable = rules.limiter.rate_per_second * (lease_seconds - rules.margin.total_seconds()) / 2
     return max(int(affordable), 1)
@@ -336,9 +165,9 @@ def dispatch_once(sender, now_fn: Callable[[], datetime], *, batch_size: int = B
     stats.claimed = len(claimed)
     if not claimed:
         return stats
-    outcomes: list[_Outcome] = []
-    with _pool_or_temporary(pool, min(concurrency, len(claimed))) as send_pool:
-        pipeline = _Pipeline(send_pool, rules)
+    outcomes: list[Outcome] = []
+    with pool_or_temporary(pool, min(concurrency, len(claimed))) as send_pool:
+        pipeline = Pipeline(send_pool, rules)
         pipeline.add(claimed)
         while pipeline.in_flight:
             outcomes.extend(pipeline.collect(timeout=WRITE_BACK_SECONDS))
@@ -349,7 +178,7 @@ def dispatch_once(sender, now_fn: Callable[[], datetime], *, batch_size: int = B
 class _Dispatcher:
     """One pipelined dispatch run: claims, the pipeline, and the results not yet written back."""
 
-    def __init__(self, pipeline: _Pipeline, rules: _SendRules, *, batch_size: int, concurrency: int,
+    def __init__(self, pipeline: Pipeline, rules: SendRules, *, batch_size: int, concurrency: int,
                  lease_seconds: float, max_attempts: int, rng: random.Random | None,
                  monotonic: Callable[[], float]):
         self.pipeline, self.rules = pipeline, rules
@@ -361,7 +190,7 @@ class _Dispatcher:
         self.holding = min(self.affordable, 2 * concurrency + batch_size)
         self.stats = DispatchStats()
         self.unreported = DispatchStats()  # written back since the last log line
-        self.unwritten: list[_Outcome] = []
+        self.unwritten: list[Outcome] = []
         self.first_unwritten_at = 0.0
         self.next_claim_at = monotonic()
         self.found_nothing = False  # the last claim found nothing, and nothing was written since
@@ -443,8 +272,8 @@ def dispatch_until_idle(sender, now_fn: Callable[[], datetime], *,
     rules = _send_rules(sender, now_fn, should_stop, rate_limiter or limiter_for(sender, rate_per_second),
                         lease_seconds)
     deadline = monotonic() + budget_seconds
-    with _pool_or_temporary(pool, concurrency) as send_pool:
-        run = _Dispatcher(_Pipeline(send_pool, rules), rules, batch_size=batch_size,
+    with pool_or_temporary(pool, concurrency) as send_pool:
+        run = _Dispatcher(Pipeline(send_pool, rules), rules, batch_size=batch_size,
                           concurrency=send_pool.concurrency, lease_seconds=lease_seconds,
                           max_attempts=max_attempts, rng=rng, monotonic=monotonic)
         while True:

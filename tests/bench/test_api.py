@@ -96,7 +96,7 @@ def test_the_bench_runs_gunicorn_with_the_procfiles_settings_file(tmp_path):
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="CPU accounting reads Linux's /proc")
 def test_cpu_accounting_finds_a_process_children_and_their_cpu_time():
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     try:
         assert child.pid in api._children(os.getpid())
         workers_cpu, machine_busy = api._cpu_snapshot([os.getpid()])

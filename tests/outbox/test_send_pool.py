@@ -8,8 +8,8 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from ekatra import clock
-from ekatra.outbox.dispatch import SendPool
 from ekatra.outbox.fakes import FakeSender
+from ekatra.outbox.sending import SendPool
 from scheduler.__main__ import stop
 from scheduler.jobs import Worker
 
