@@ -11,6 +11,7 @@ from ekatra.extensions import UTCDateTime, db
 
 SCHEDULED, PAUSED, STOPPED, COMPLETED = "scheduled", "paused", "stopped", "completed"
 ACTIVE, SUSPENDED, FINISHED, REMOVED = "active", "suspended", "finished", "removed"
+PLANNING_ERROR_MAX_CHARS = 500
 
 
 class Delivery(db.Model):
@@ -25,6 +26,10 @@ class Delivery(db.Model):
     - `paused`: nothing is planned and unsent messages are held; RESUME returns to `scheduled`.
     - `stopped`: final. Unsent messages were cancelled; nothing moves it again.
     - `completed`: every enrollment is finished or removed; set by the planner.
+
+    `planning_error` / `planning_failed_at`: why and when the planner's last attempt at this
+    delivery failed (its work was undone; the other deliveries went on). The planner tries
+    again each tick and clears both once planning succeeds.
     """
 
     __tablename__ = "deliveries"
@@ -42,6 +47,8 @@ class Delivery(db.Model):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    planning_error: Mapped[str | None] = mapped_column(String(PLANNING_ERROR_MAX_CHARS))
+    planning_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, exists, func, literal, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from ekatra.courses.models import Day, Question
 from ekatra.courses.rendering import render_content, render_question
@@ -21,6 +22,7 @@ from ekatra.deliveries.models import (
     ACTIVE,
     COMPLETED,
     FINISHED,
+    PLANNING_ERROR_MAX_CHARS,
     REMOVED,
     SCHEDULED,
     SUSPENDED,
@@ -324,9 +326,39 @@ def _planner_lock() -> bool:
                                    {"key": PLANNER_LOCK_KEY}).scalar())
 
 
+def _plan_one(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
+    """One delivery's tick in a SAVEPOINT: a problem undoes this delivery's work only, is
+    logged and kept on the delivery (`planning_error`), and the tick goes on with the others.
+
+    Only a lost connection ends the whole tick: no other delivery could be planned either."""
+    delivery_id = delivery.id
+    try:
+        with db.session.begin_nested():
+            stats.enrolled += enroll_students(delivery, now, late=True)
+            stats.removed += withdraw_removed_students(delivery, now)
+            plan_delivery(delivery, now, stats)
+            stats.completed += complete_if_done(delivery, now)
+            if delivery.planning_error is not None or delivery.planning_failed_at is not None:
+                delivery.planning_error = delivery.planning_failed_at = None
+    except Exception as problem:
+        if isinstance(problem, DBAPIError) and problem.connection_invalidated:
+            raise
+        if isinstance(problem, ValueError):  # a bad timezone or schedule: the row's own data
+            log.warning("delivery %s not planned: %s", delivery_id, problem)
+        else:
+            log.error("delivery %s not planned", delivery_id, exc_info=True)
+        reason = f"{type(problem).__name__}: {problem}"[:PLANNING_ERROR_MAX_CHARS]
+        stats.problems.append(f"delivery {delivery_id}: {reason}")
+        db.session.execute(update(Delivery).where(Delivery.id == delivery_id)
+                           .values(planning_error=reason, planning_failed_at=now),
+                           execution_options={"synchronize_session": False})
+        db.session.expire(delivery)
+
+
 def plan_due_days(now: datetime) -> PlanStats:
     """The planner's tick: enroll late joiners, withdraw removed students, plan due days,
-    complete finished deliveries. One transaction."""
+    complete finished deliveries. One transaction, with a savepoint per delivery: one
+    delivery that fails never stops the others (see `_plan_one`)."""
     stats = PlanStats()
     try:
         if not _planner_lock():
@@ -335,15 +367,7 @@ def plan_due_days(now: datetime) -> PlanStats:
             return stats
         for delivery in db.session.scalars(select(Delivery).where(Delivery.status == SCHEDULED)).all():
             stats.deliveries += 1
-            try:
-                with db.session.begin_nested():  # a problem undoes this delivery's tick only
-                    stats.enrolled += enroll_students(delivery, now, late=True)
-                    stats.removed += withdraw_removed_students(delivery, now)
-                    plan_delivery(delivery, now, stats)
-                    stats.completed += complete_if_done(delivery, now)
-            except ValueError as problem:  # e.g. an unknown timezone: skip, do not block others
-                stats.problems.append(f"delivery {delivery.id}: {problem}")
-                log.warning("delivery %s not planned: %s", delivery.id, problem)
+            _plan_one(delivery, now, stats)
         db.session.commit()
     except Exception:
         db.session.rollback()

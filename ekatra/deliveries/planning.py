@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
+from functools import lru_cache, wraps
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +21,24 @@ CADENCES: tuple[str, ...] = ("daily", "weekdays", "minutes")
 MIN_INTERVAL_MINUTES = 1
 MAX_INTERVAL_MINUTES = 1440
 SATURDAY = 5  # date.weekday(): Monday is 0, so 5 and 6 are the weekend
+
+
+class OutOfRange(ValueError):
+    """An instant past the ends of the calendar (year 1 to 9999): the schedule cannot hold it."""
+
+
+def _bounded(function):
+    """Turn the OverflowError of date arithmetic at the calendar's ends into OutOfRange, a
+    ValueError like every other bad schedule, so that no caller meets an OverflowError."""
+
+    @wraps(function)
+    def bounded(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except OverflowError:
+            raise OutOfRange("the schedule reaches past the year 9999 or before the year 1") from None
+
+    return bounded
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,7 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown timezone {name!r}") from error
 
 
+@_bounded
 def wall_to_utc(local_date: date, local_time: time, zone: tzinfo) -> datetime:
     """The UTC instant at which clocks in `zone` show `local_time` on `local_date`.
 
@@ -105,6 +124,7 @@ def wall_to_utc(local_date: date, local_time: time, zone: tzinfo) -> datetime:
     return (wall + gap - offset_after).replace(tzinfo=UTC)
 
 
+@_bounded
 def day_date(schedule: Schedule, day_number: int) -> date:
     """The learner's local date of day `day_number` of a local daily or weekdays schedule.
 
@@ -119,6 +139,7 @@ def day_date(schedule: Schedule, day_number: int) -> date:
     return _nth_date(schedule.cadence, schedule.local_start_date, day_number)
 
 
+@_bounded
 def due_at(schedule: Schedule, day_number: int, zone: tzinfo) -> datetime:
     """The regular UTC instant of day `day_number` for a learner in `zone`.
 
@@ -138,6 +159,7 @@ def due_at(schedule: Schedule, day_number: int, zone: tzinfo) -> datetime:
     return wall_to_utc(_nth_date(schedule.cadence, start_date, day_number), send_time, tz)
 
 
+@_bounded
 def next_due_after(schedule: Schedule, day_number: int, zone: tzinfo, after: datetime) -> datetime:
     """When day `day_number` goes to a learner in `zone` who got their previous day at `after`.
 
@@ -149,6 +171,7 @@ def next_due_after(schedule: Schedule, day_number: int, zone: tzinfo, after: dat
     return max(due_at(schedule, day_number, zone), _first_slot(schedule, zone, after, inclusive=False))
 
 
+@_bounded
 def first_due_for_joiner(schedule: Schedule, zone: tzinfo, joined_at: datetime) -> datetime:
     """When day 1 goes to a learner who joins a running delivery at `joined_at`.
 

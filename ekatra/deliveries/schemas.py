@@ -18,7 +18,7 @@ class DeliveryCreateSchema(BaseSchema):
         metadata={"example": "2026-12-01 09:00:00", "description": (
             "`YYYY-MM-DD HH:MM:SS` with no offset: that wall-clock time in each student's own "
             "timezone. With an offset (`2026-12-01T09:00:00+05:30`) or a `timezone` field: "
-            "one instant for everyone.")})
+            "one instant for everyone. A date from 2000-01-01 to five years from today.")})
     timezone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64),
                              metadata={"example": "Asia/Kolkata"})
     cadence = fields.String(load_default="daily", validate=validate.OneOf(CADENCES),
@@ -75,6 +75,11 @@ class DeliveryListItemSchema(BaseSchema):
     cadence = fields.String(metadata={"example": "daily"})
     interval = fields.Integer(allow_none=True)
     counts = fields.Nested(CountsSchema)
+    planning_error = fields.String(allow_none=True, metadata={
+        "description": "Why the planner's last attempt at this delivery failed (its work was "
+                       "undone and is tried again each tick); null once planning succeeds.",
+        "example": None})
+    planning_failed_at = fields.DateTime(allow_none=True)
 
 
 class StudentProgressSchema(BaseSchema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Row, bindparam, case, func, select, update
 
@@ -32,6 +32,10 @@ from ekatra.ownership import owned
 
 DELIVERY_NOT_FOUND = "Delivery not found!!"
 LOCAL_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")
+# A start is a real date in this century, at most about five years ahead: the schedule's math
+# (and the last day of a 1,000-day course after it) then stays far from the calendar's ends.
+EARLIEST_START_DATE = date(2000, 1, 1)
+MAX_START_AHEAD = timedelta(days=5 * 366)
 
 # action → (states it may be taken from, state it leads to)
 TRANSITIONS = {
@@ -42,8 +46,9 @@ TRANSITIONS = {
 
 
 def parse_schedule(schedule_at: str, timezone: str | None, cadence: str,
-                   interval: int | None) -> planning.Schedule:
-    """The contract's `schedule_at`: local wall time, or one instant (offset or `timezone`)."""
+                   interval: int | None, now: datetime) -> planning.Schedule:
+    """The contract's `schedule_at`: local wall time, or one instant (offset or `timezone`),
+    on a date from EARLIEST_START_DATE to MAX_START_AHEAD after `now`."""
     text = schedule_at.strip()
     if cadence == "minutes" and interval is None:
         raise Invalid("Cadence `minutes` needs an `interval` (1 to 1440).",
@@ -59,6 +64,12 @@ def parse_schedule(schedule_at: str, timezone: str | None, cadence: str,
     if moment.tzinfo is None and not LOCAL_FORMAT.match(text):
         raise Invalid("schedule_at must look like 2026-12-01 09:00:00.",
                       {"schedule_at": ["Not a date and time."]})
+    # The date as written, before any conversion: year 1 or 9999 must not reach the tz math.
+    latest = (now + MAX_START_AHEAD).date()
+    if not EARLIEST_START_DATE <= moment.date() <= latest:
+        problem = (f"schedule_at must be a date from {EARLIEST_START_DATE.isoformat()} to "
+                   f"{latest.isoformat()} (at most five years ahead).")
+        raise Invalid(problem, {"schedule_at": [problem]})
     try:
         if moment.tzinfo is None and timezone:
             zone = planning.zone(timezone)
@@ -96,7 +107,7 @@ def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at:
     if not db.session.scalar(select(func.count()).select_from(Student)
                              .where(Student.group_id == group.id)):
         raise Invalid("The group has no students to deliver to.", {"group": ["Has no students."]})
-    schedule = parse_schedule(schedule_at, timezone, cadence, interval)
+    schedule = parse_schedule(schedule_at, timezone, cadence, interval, now)
     delivery = Delivery(owner_id=actor.author_id, course_id=course.id, group_id=group.id,
                         local_start_date=schedule.local_start_date,
                         local_send_time=schedule.local_send_time, start_at=schedule.start_at,
@@ -107,6 +118,9 @@ def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at:
         db.session.flush()
         enroll_students(delivery, now, late=False)
         db.session.commit()
+    except planning.OutOfRange as problem:
+        db.session.rollback()
+        raise Invalid(f"schedule_at: {problem}.", {"schedule_at": [str(problem)]}) from None
     except Exception:
         db.session.rollback()
         raise
@@ -125,7 +139,12 @@ def change_status(actor: Actor, delivery_id: int, action: str, now: datetime) ->
         delivery.paused_at = now
     elif action == "RESUME":
         delivery.paused_at = None
-        replan_behind(delivery, now)
+        try:
+            replan_behind(delivery, now)
+        except planning.OutOfRange as problem:
+            db.session.rollback()
+            raise InvalidState(f"Cannot RESUME: the delivery's schedule {problem}; STOP it and "
+                               "schedule the course again.") from None
     else:
         delivery.stopped_at = now
         # Not synchronised: no message is loaded here, and the ORM would first fetch every id.
@@ -312,14 +331,26 @@ def delivery_schedule(actor: Actor, delivery_id: int) -> list[dict]:
         if moment is not None and enrollment.status in ("active", "suspended"):
             for day in range(enrollment.next_day, last_day + 1):
                 if day > enrollment.next_day:
-                    moment = planning.next_due_after(schedule, day, zone, moment)
+                    try:
+                        moment = planning.next_due_after(schedule, day, zone, moment)
+                    except planning.OutOfRange:
+                        break  # a schedule stored before its dates were bounded: show what fits
                 instants[day] = moment
-        students.append({
-            "student_id": student.id, "name": student.name, "timezone": student.timezone,
-            "days": [{"day": day, "local": instants[day].astimezone(zone).isoformat(),
-                      "utc": _iso_utc(instants[day])} for day in sorted(instants)],
-        })
+        students.append({"student_id": student.id, "name": student.name, "timezone": student.timezone,
+                         "days": _scheduled_days(instants, zone)})
     return students
+
+
+def _scheduled_days(instants: dict[int, datetime], zone) -> list[dict]:
+    """Each day's instant, local and UTC, up to the first the calendar cannot show."""
+    days = []
+    for day in sorted(instants):
+        try:
+            local = instants[day].astimezone(zone).isoformat()
+        except OverflowError:  # a UTC instant in 9999 is already 10000 east of Greenwich
+            break
+        days.append({"day": day, "local": local, "utc": _iso_utc(instants[day])})
+    return days
 
 
 @dataclass

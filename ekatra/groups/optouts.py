@@ -66,8 +66,13 @@ def opt_in(phone: str, channel: str, now: datetime) -> bool:
         db.session.execute(delete(Message).where(Message.enrollment_id == enrollment.id,
                                                  Message.status == SKIPPED, Message.day_number >= day))
         enrollment.status, enrollment.next_day, enrollment.updated_at = ACTIVE, day, now
-        enrollment.next_due_at = planning.next_due_after(schedule_of(delivery), day,
-                                                         planning.zone(timezone), now)
+        try:
+            enrollment.next_due_at = planning.next_due_after(schedule_of(delivery), day,
+                                                             planning.zone(timezone), now)
+        except planning.OutOfRange:
+            # A schedule stored before dates were bounded: due now, so that the planner meets
+            # it, undoes its own work and shows the error on the delivery.
+            enrollment.next_due_at = now
     db.session.flush()
     return removed.rowcount > 0
 
