@@ -9,16 +9,30 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 COLUMNS = ("name", "number", "channel", "timezone", "country_code", "is_subscribed")
 REQUIRED_COLUMNS = ("name", "number")
 _ALIASES = {"phone": "number", "phone_number": "number", "subscribed": "is_subscribed"}
 MAX_IMPORT_ROWS = 10_000
-# An .xlsx is a zip: refuse one that would unpack into more than this (a "zip bomb").
-MAX_XLSX_UNPACKED_BYTES = 64 * 1024 * 1024
+# The header and then the students: no row past this one is read, blank or not. A sheet may
+# number one row 50,000,000; reading stops (and refuses) at the first row past the limit
+# instead of walking every empty row in between.
+LAST_IMPORT_ROW = MAX_IMPORT_ROWS + 1
+# An .xlsx is a zip: refuse one that would unpack into more than this (a "zip bomb"). A sheet
+# of 10,000 students unpacks to about 3 MB.
+MAX_XLSX_UNPACKED_BYTES = 16 * 1024 * 1024
+# openpyxl spends about 10 µs on every cell and row element it meets, even empty ones past the
+# columns we read (a few KB of zip can hold millions). Counted before it starts: room for the
+# known columns and as many others on every row, and for a second sheet of notes.
+MAX_XLSX_CELLS = 12 * LAST_IMPORT_ROW
+MAX_XLSX_ROW_ELEMENTS = 2 * LAST_IMPORT_ROW
+_CELL_ELEMENT = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
+_ROW_ELEMENT = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
 MAX_COLUMNS = 64
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -60,15 +74,21 @@ def read_students(content: bytes) -> list[Row]:
         positions = _columns(header)
         rows: list[Row] = []
         for row_number, record in enumerate(records, start=2):
+            if row_number > LAST_IMPORT_ROW:
+                raise TooManyRows(
+                    f"A file may hold at most {MAX_IMPORT_ROWS:,} students, on rows 2 to "
+                    f"{LAST_IMPORT_ROW:,} (blank rows count); this one goes on past row "
+                    f"{LAST_IMPORT_ROW:,}.")
             cells = {column: _unguard(_text(record[i]) if i < len(record) else "")
                      for column, i in positions.items()}
             if not any(cells.values()):
                 continue  # a blank row, or one with only columns we do not read
-            if len(rows) == MAX_IMPORT_ROWS:
-                raise TooManyRows(f"A file may hold at most {MAX_IMPORT_ROWS:,} students.")
             rows.append(Row(row_number, cells))
     except csv.Error as error:
         raise FileProblem(f"Not a readable CSV file: {error}.") from None
+    finally:
+        if hasattr(records, "close"):
+            records.close()  # an .xlsx reader left early closes its workbook now
     return rows
 
 
@@ -135,10 +155,7 @@ def _xlsx_records(content: bytes) -> Iterator[list]:
     unreadable = "Not a readable .xlsx file."
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_XLSX_UNPACKED_BYTES:
-            raise FileProblem("The .xlsx file unpacks to more than "
-                              f"{MAX_XLSX_UNPACKED_BYTES // 2**20} MB.")
+            _check_xlsx_size(archive)
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except FileProblem:
         raise
@@ -147,12 +164,37 @@ def _xlsx_records(content: bytes) -> Iterator[list]:
     try:
         if not workbook.worksheets:
             return
-        for row in workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True):
+        # max_row bounds the walk: openpyxl stops at the first row numbered past it (it would
+        # otherwise yield every empty row up to it), and yields a row at max_row only when the
+        # sheet has a row there or later, which read_students refuses.
+        for row in workbook.worksheets[0].iter_rows(max_row=LAST_IMPORT_ROW + 1, max_col=MAX_COLUMNS,
+                                                    values_only=True):
             yield list(row)
     except Exception:
         raise FileProblem(unreadable) from None
     finally:
         workbook.close()
+
+
+def _check_xlsx_size(archive: zipfile.ZipFile) -> None:
+    """TooManyRows for a workbook whose XML unpacks too large or holds more cell or row elements
+    than a full student list could: counted on the raw XML (milliseconds), before openpyxl reads
+    it. zipfile never unpacks a member past the size its directory declares."""
+    if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED_BYTES:
+        raise TooManyRows(f"The .xlsx file unpacks to more than {MAX_XLSX_UNPACKED_BYTES // 2**20} MB.")
+    cells = rows = 0
+    for info in archive.infolist():
+        if info.filename.endswith(".xml"):
+            xml = archive.read(info)
+            # Counted up to one past the limit only: millions of matches are not walked.
+            cells += sum(1 for _ in islice(_CELL_ELEMENT.finditer(xml), MAX_XLSX_CELLS + 1))
+            rows += sum(1 for _ in islice(_ROW_ELEMENT.finditer(xml), MAX_XLSX_ROW_ELEMENTS + 1))
+        if cells > MAX_XLSX_CELLS or rows > MAX_XLSX_ROW_ELEMENTS:
+            raise TooManyRows(
+                f"The .xlsx file holds more than {MAX_XLSX_CELLS:,} cells or "
+                f"{MAX_XLSX_ROW_ELEMENTS:,} rows, more than a list of at most {MAX_IMPORT_ROWS:,} "
+                f"students (rows 2 to {LAST_IMPORT_ROW:,}) needs. Remove other sheets and "
+                "columns, or split the file.")
 
 
 def _unguard(cell: str) -> str:

@@ -5,11 +5,20 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
-from ekatra.groups.csvio import MAX_IMPORT_ROWS
+from ekatra.groups.csvio import LAST_IMPORT_ROW, MAX_IMPORT_ROWS, MAX_XLSX_CELLS
 from tests.factories import AuthorClient
-from tests.groups.factories import AMIT, GROUP1, TEJAS, students_of, without_ids
+from tests.groups.factories import (
+    AMIT,
+    GROUP1,
+    TEJAS,
+    minimal_xlsx,
+    students_of,
+    without_ids,
+    xlsx_row,
+)
 from tests.groups.factories import create_group as create
 
 HEADER = "name,number,channel,timezone,country_code\n"
@@ -140,6 +149,46 @@ def test_more_than_the_row_limit_is_413(author):
     response = post_csv(author, group_id, "name,number\n" + rows)
     assert response.status_code == 413
     assert f"{MAX_IMPORT_ROWS:,}" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("dimension", [None, "A1:B50000000"])
+def test_an_xlsx_row_numbered_fifty_million_is_refused_without_reading_the_rows_between(author, dimension):
+    group_id = create(author, {"name": "G"})
+    sheet = (xlsx_row(1, "name", "number") + xlsx_row(2, "Asha", "+919812345678")
+             + xlsx_row(50_000_000, "Late", "+919812345679"))
+
+    response = upload(author, group_id, minimal_xlsx(sheet, dimension), "learners.xlsx")
+
+    assert response.status_code == 413
+    message = response.get_json()["message"]
+    assert f"{MAX_IMPORT_ROWS:,}" in message and f"{LAST_IMPORT_ROW:,}" in message
+    assert students_of(author, group_id) == []
+
+
+def test_an_xlsx_up_to_the_last_allowed_row_imports(author):
+    group_id = create(author, {"name": "G"})
+    sheet = (xlsx_row(1, "name", "number") + xlsx_row(2, "Asha", "+919812345678")
+             + xlsx_row(LAST_IMPORT_ROW, "Last", "+919812345679"))
+    response = upload(author, group_id, minimal_xlsx(sheet), "learners.xlsx")
+    assert response.status_code == 200, response.get_json()
+    assert [s["name"] for s in students_of(author, group_id)] == ["Asha", "Last"]
+
+
+def test_an_xlsx_with_millions_of_empty_cells_is_refused_before_they_are_read(author):
+    group_id = create(author, {"name": "G"})
+    empty_cells = "<c/>" * (MAX_XLSX_CELLS + 1)
+    sheet = xlsx_row(1, "name", "number") + f'<row r="2">{empty_cells}</row>'
+    response = upload(author, group_id, minimal_xlsx(sheet), "learners.xlsx")
+    assert response.status_code == 413
+    assert f"{MAX_XLSX_CELLS:,} cells" in response.get_json()["message"]
+
+
+def test_a_csv_whose_blank_lines_run_past_the_row_limit_is_refused(author):
+    group_id = create(author, {"name": "G"})
+    response = post_csv(author, group_id, "name,number\nAsha,+919812345678\n" + "\n" * (MAX_IMPORT_ROWS + 5)
+                        + "Late,+919812345679\n")
+    assert response.status_code == 413
+    assert f"{LAST_IMPORT_ROW:,}" in response.get_json()["message"]
 
 
 def test_import_to_unknown_group_is_404(author):
