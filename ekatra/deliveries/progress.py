@@ -5,12 +5,11 @@ Read-only; a few grouped queries per delivery, whatever the number of learners.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, func, select
 
+from ekatra import spreadsheets
 from ekatra.auth.services import Actor
 from ekatra.courses.models import Day
 from ekatra.deliveries.models import Delivery, Enrollment
@@ -18,7 +17,7 @@ from ekatra.deliveries.services import answer_counts, find_delivery
 from ekatra.extensions import db
 from ekatra.groups.models import Student
 from ekatra.groups.services import find_group, opted_out_pairs
-from ekatra.inbound.models import InboundMessage
+from ekatra.inbound.models import Answer
 from ekatra.outbox.models import DELIVERED, READ, SENT, UNDELIVERED, Message
 from ekatra.ownership import owned
 
@@ -67,16 +66,17 @@ def _day_counts(delivery_id: int) -> dict[int, tuple[int, int]]:
     return counts
 
 
-def _last_replies(addresses: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, object]]:
-    phones = {phone for phone, _ in addresses}
-    if not phones:
-        return {}
-    latest = (select(InboundMessage.from_phone, InboundMessage.channel,
-                     func.max(InboundMessage.id).label("id"))
-              .where(InboundMessage.from_phone.in_(phones))
-              .group_by(InboundMessage.from_phone, InboundMessage.channel).subquery())
-    rows = db.session.execute(select(InboundMessage).join(latest, latest.c.id == InboundMessage.id)).scalars()
-    return {(row.from_phone, row.channel): (row.body, row.received_at) for row in rows}
+def _last_answers(delivery_id: int) -> dict[int, tuple[str, object]]:
+    """enrollment id → (text, answered_at) of the learner's latest answer in this delivery.
+
+    Only answers: a reply graded into this delivery is this author's to read. The phone's other
+    messages (keywords, replies matched to other authors' deliveries, unmatched texts) are not,
+    since the same phone may be in other authors' groups."""
+    latest = (select(func.max(Answer.id).label("id")).where(Answer.delivery_id == delivery_id)
+              .group_by(Answer.enrollment_id).subquery())
+    rows = db.session.execute(select(Answer.enrollment_id, Answer.text, Answer.answered_at)
+                              .join(latest, latest.c.id == Answer.id))
+    return {enrollment_id: (text, answered_at) for enrollment_id, text, answered_at in rows}
 
 
 def _progress(delivery: Delivery) -> DeliveryProgress:
@@ -85,14 +85,14 @@ def _progress(delivery: Delivery) -> DeliveryProgress:
         select(Enrollment, Student).outerjoin(Student, Student.id == Enrollment.student_id)
         .where(Enrollment.delivery_id == delivery.id).order_by(Enrollment.student_id, Enrollment.id)).all()
     day_counts, answers = _day_counts(delivery.id), answer_counts(delivery.id)
-    addresses = {(student.phone, student.channel) for _, student in rows if student}
-    opted_out = opted_out_pairs(phone for phone, _ in addresses)
-    replies = _last_replies(addresses)
+    # Whether the phone opted out (it holds for every author); never why, when or with what text.
+    opted_out = opted_out_pairs(student.phone for _, student in rows if student)
+    replies = _last_answers(delivery.id)
     progress = DeliveryProgress(delivery.id, delivery.course_id, delivery.group_id, delivery.status.upper(),
                                 days)
     for enrollment, student in rows:
         key = (student.phone, student.channel) if student else None
-        last_reply, last_reply_at = replies.get(key, (None, None))
+        last_reply, last_reply_at = replies.get(enrollment.id, (None, None))
         sent, delivered = day_counts.get(enrollment.id, (0, 0))
         answered, correct = answers.get(enrollment.id, (0, 0))
         progress.learners.append({
@@ -116,16 +116,15 @@ def group_progress(actor: Actor, group_id: int) -> list[DeliveryProgress]:
     return [_progress(delivery) for delivery in deliveries]
 
 
-def as_csv(progress: list[DeliveryProgress]) -> str:
-    """One row per learner of each delivery, the same fields as the JSON."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for delivery in progress:
-        for learner in delivery.learners:
-            row = {**learner, "delivery_id": delivery.delivery_id}
-            if row["last_reply_at"] is not None:
-                row["last_reply_at"] = row["last_reply_at"].isoformat()
-            writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
-    return out.getvalue()
+def as_csv(progress: list[DeliveryProgress]) -> bytes:
+    """One row per learner of each delivery, the same fields as the JSON; learners' names and
+    replies never run as formulas (ekatra.spreadsheets)."""
+    def rows():
+        for delivery in progress:
+            for learner in delivery.learners:
+                row = {**learner, "delivery_id": delivery.delivery_id}
+                if row["last_reply_at"] is not None:
+                    row["last_reply_at"] = row["last_reply_at"].isoformat()
+                yield [row[column] for column in CSV_COLUMNS]
 
+    return spreadsheets.csv_bytes(CSV_COLUMNS, rows(), verbatim=("number",))

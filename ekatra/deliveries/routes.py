@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from ekatra import clock
+from ekatra import clock, spreadsheets
 from ekatra.auth.tokens import author_required, current_actor
 from ekatra.deliveries import progress, services
 from ekatra.deliveries.schemas import (
@@ -92,7 +92,7 @@ _CSV_RESPONSE = {"200": {"content": {"text/csv": {"schema": {"type": "string"}}}
 
 
 def _csv(rows: list[progress.DeliveryProgress], filename: str) -> Response:
-    return Response(progress.as_csv(rows), content_type="text/csv; charset=utf-8",
+    return Response(progress.as_csv(rows), content_type=spreadsheets.CSV_CONTENT_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

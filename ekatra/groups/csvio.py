@@ -1,8 +1,8 @@
 """Students to and from files: CSV (UTF-8, a header row) and XLSX, in the API's column names.
 
 Reading gives each row's cells as text with its row number as a spreadsheet shows it (the
-header is row 1); checking the values is the service's job. Writing neutralises cells that a
-spreadsheet would run as a formula.
+header is row 1); checking the values is the service's job. Writing goes through
+ekatra.spreadsheets, which neutralises cells that a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+
+from ekatra import spreadsheets
 
 COLUMNS = ("name", "number", "channel", "timezone", "country_code", "is_subscribed")
 REQUIRED_COLUMNS = ("name", "number")
@@ -35,12 +37,11 @@ _CELL_ELEMENT = re.compile(rb"<(?:[\w.-]+:)?c[\s/>]")
 _ROW_ELEMENT = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
 MAX_COLUMNS = 64
 
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = spreadsheets.CSV_CONTENT_TYPE
+XLSX_CONTENT_TYPE = spreadsheets.XLSX_CONTENT_TYPE
 
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NOT_FORMULAS = {"number", "country_code"}  # E.164 numbers and calling codes start with +
+# Checked on the way in (E.164 numbers and calling codes start with +): exported as they are.
+_VALIDATED_COLUMNS = ("number", "country_code")
 
 
 class FileProblem(ValueError):
@@ -79,7 +80,7 @@ def read_students(content: bytes) -> list[Row]:
                     f"A file may hold at most {MAX_IMPORT_ROWS:,} students, on rows 2 to "
                     f"{LAST_IMPORT_ROW:,} (blank rows count); this one goes on past row "
                     f"{LAST_IMPORT_ROW:,}.")
-            cells = {column: _unguard(_text(record[i]) if i < len(record) else "")
+            cells = {column: spreadsheets.restore(_text(record[i]) if i < len(record) else "")
                      for column, i in positions.items()}
             if not any(cells.values()):
                 continue  # a blank row, or one with only columns we do not read
@@ -197,19 +198,6 @@ def _check_xlsx_size(archive: zipfile.ZipFile) -> None:
                 "columns, or split the file.")
 
 
-def _unguard(cell: str) -> str:
-    """Undo the quote that `_guard` puts before a formula-like cell, so an export re-imports."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1].startswith(_FORMULA_STARTS):
-        return cell[1:]
-    return cell
-
-
-def _guard(column: str, value: str) -> str:
-    if column not in _NOT_FORMULAS and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _export_cells(students: Iterable) -> Iterator[list[str]]:
     for student in students:
         yield [student.name, student.phone, student.channel, student.timezone,
@@ -218,41 +206,9 @@ def _export_cells(students: Iterable) -> Iterator[list[str]]:
 
 def write_csv(students: Iterable) -> bytes:
     """The students in the import's columns; a BOM so that Excel reads UTF-8 (Hindi) names."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for cells in _export_cells(students):
-        writer.writerow([_guard(column, value)
-                         for column, value in zip(COLUMNS, cells, strict=True)])
-    return out.getvalue().encode("utf-8-sig")
+    return spreadsheets.csv_bytes(COLUMNS, _export_cells(students), verbatim=_VALIDATED_COLUMNS, bom=True)
 
 
 def write_xlsx(students: Iterable, title: str = "Students") -> bytes:
     """The students in the import's columns, every cell text: never a formula, never a number."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_sheet_title(title))
-
-    def text_cells(values):
-        return [_text_cell(sheet, value) if value.startswith("=") else value for value in values]
-
-    sheet.append(COLUMNS)
-    for values in _export_cells(students):
-        sheet.append(text_cells(values))
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def _text_cell(sheet, value: str):
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"  # openpyxl makes a formula of any string starting with "="
-    return cell
-
-
-def _sheet_title(title: str) -> str:
-    cleaned = "".join(" " if char in "[]:*?/\\" else char for char in title).strip()
-    return (cleaned or "Students")[:31]
+    return spreadsheets.xlsx_bytes(COLUMNS, _export_cells(students), title=title, fallback_title="Students")
