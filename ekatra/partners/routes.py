@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, render_template_string, request
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from ekatra import clock
 from ekatra.auth.tokens import author_required, current_actor
@@ -147,8 +148,9 @@ class UserById(MethodView):
 @blp.route("/api/partner/coupons")
 class PartnerCoupons(MethodView):
     @blp.doc(security=PARTNER_KEYS)
-    @blp.arguments(CouponQueryArgsSchema, location="query")
+    @blp.arguments(CouponQueryArgsSchema, location="query", unknown=RAISE)  # webargs EXCLUDEs in queries
     @blp.response(200, CouponListSchema)
+    @blp.alt_response(404, description="The delivery is unknown or not shared with this partner")
     @partner_required
     def get(self, args):
         """List this partner's coupons and their state"""
@@ -159,6 +161,7 @@ class PartnerCoupons(MethodView):
     @blp.doc(security=PARTNER_KEYS)
     @blp.arguments(PartnerCouponCreateSchema, example={"delivery_id": 1, "count": 10, "note": "March batch"})
     @blp.response(201, CouponListSchema)
+    @blp.alt_response(404, description="The delivery is unknown or not shared with this partner")
     @partner_required
     def post(self, body):
         """Generate coupons for a delivery"""
