@@ -133,6 +133,9 @@ def apply(account: LearnerAccount, code: str, *, now: datetime) -> Coupon:
     if coupon is None or (batch.partner_id is not None and batch.partner_id != account.partner_id):
         raise Invalid(UNKNOWN, {"coupon_code": [UNKNOWN]})
     delivery = locked_delivery(batch.delivery_id)
+    if delivery is None:  # deleted a moment ago, and its coupons with it
+        db.session.rollback()
+        raise Invalid(UNKNOWN, {"coupon_code": [UNKNOWN]})
     try:
         _enrol(account, coupon, delivery, now)
     except Exception:
