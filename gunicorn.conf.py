@@ -6,12 +6,20 @@
   every connection after one request.
 - WEB_CONCURRENCY worker processes (default 2), on PORT (default 5000).
 - One access-log line per request, to stdout.
+- The partner contract's `jwt_token` and `access_token` headers: gunicorn's parser keeps
+  underscore header names (`header_map = "dangerous"`) only for `pre_request` to rename those
+  two to a reserved name and drop every other one, before the WSGI environ is built (see
+  ekatra/partners/headers.py). The two settings go together: never the first alone.
 """
 
 import os
+
+from ekatra.partners.headers import gunicorn_pre_request
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = 4
 accesslog = "-"
+header_map = "dangerous"
+pre_request = gunicorn_pre_request

@@ -16,8 +16,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ekatra import clock
+from ekatra.partners.headers import add_underscore_headers
 
 DEMO_EMAIL = "demo@ekatra.local"
 DEMO_PASSWORD = "demo-password"
@@ -113,10 +115,21 @@ def _print_message(message: dict) -> None:
     click.echo(f"  {message['date_created']:%H:%M:%S}  -> {message['to']}: {body}")
 
 
+class RequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler with the partner contract's `jwt_token` / `access_token` headers,
+    by the rule gunicorn.conf.py applies too (ekatra/partners/headers.py)."""
+
+    def make_environ(self):
+        return add_underscore_headers(super().make_environ(), self.headers.items())
+
+
+def make_web_server(app, host: str, port: int):
+    """The web server of `serve` and `demo` (Werkzeug's, threaded)."""
+    return make_server(host, port, app, threaded=True, request_handler=RequestHandler)
+
+
 def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[str]) -> None:
     """Sandbox, worker and web server in this process until Ctrl-C."""
-    from werkzeug.serving import make_server
-
     from ekatra.sandbox.server import Sandbox
     from scheduler.__main__ import start_in_background, stop
 
@@ -126,7 +139,7 @@ def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[st
                       auth_token=app.config["TWILIO_AUTH_TOKEN"], on_message=_print_message)
     try:
         sandbox.start()
-        server = make_server(host, port, app, threaded=True)
+        server = make_web_server(app, host, port)
     except OSError as error:
         sandbox.stop()
         raise click.ClickException(f"cannot listen on {host}: {error}") from None

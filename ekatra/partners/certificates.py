@@ -25,7 +25,7 @@ from ekatra.errors import InvalidState, NotFound
 from ekatra.extensions import db
 from ekatra.inbound.models import Answer
 from ekatra.partners.learners import enrollments_of
-from ekatra.partners.models import Certificate, Partner
+from ekatra.partners.models import Certificate, LearnerAccount, Partner
 from ekatra.partners.services import find_account
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -46,8 +46,8 @@ def download_url(base_url: str, serial: str) -> str:
     return f"{base_url}/certificates/{serial}.pdf"
 
 
-def _course_enrollment(account_id: int, course_id: int) -> Enrollment:
-    for enrollment, delivery in enrollments_of(account_id):
+def _course_enrollment(account: LearnerAccount, course_id: int) -> Enrollment:
+    for enrollment, delivery in enrollments_of(account):
         if delivery.course_id == course_id:
             return enrollment
     raise NotFound(NOT_ENROLLED)
@@ -68,7 +68,7 @@ def complete_course(partner: Partner, account_id: int, course_id: int, *, force:
     """The learner's certificate for the course: the existing one, or a new one if they have
     received every day and meet the pass mark (or `force`)."""
     account = find_account(partner, account_id)
-    enrollment = _course_enrollment(account.id, course_id)
+    enrollment = _course_enrollment(account, course_id)
     existing = db.session.scalar(select(Certificate).where(
         Certificate.account_id == account.id, Certificate.course_id == course_id))
     if existing is not None:

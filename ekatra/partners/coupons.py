@@ -19,12 +19,14 @@ from ekatra.deliveries.models import ACTIVE, PAUSED, REMOVED, SCHEDULED, SUSPEND
 from ekatra.deliveries.planner import enroll_students
 from ekatra.deliveries.services import find_delivery
 from ekatra.errors import Conflict, Invalid, InvalidState, NotFound
-from ekatra.extensions import MAX_ID, db
+from ekatra.extensions import db
 from ekatra.groups.models import Student
 from ekatra.groups.phones import calling_code
 from ekatra.outbox.models import CANCELLED as MESSAGE_CANCELLED
 from ekatra.outbox.models import PENDING, Message
+from ekatra.partners.locks import locked_delivery
 from ekatra.partners.models import AVAILABLE, CANCELLED, USED, Coupon, CouponBatch, LearnerAccount, Partner
+from ekatra.partners.sharing import is_shared, shared_delivery
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_CHARS = 10
@@ -39,6 +41,7 @@ FULL = "This delivery is full: no seats are left for this coupon batch."
 ENDED = "This delivery has been stopped or has ended: it takes no new learners."
 NO_PHONE = "This user has no phone number: set one with PATCH /api/partner/users/<id> first."
 ALREADY_ENROLLED = "This user is already enrolled in this delivery."
+WITHDRAWN = "This coupon's delivery is no longer offered through this partner."
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,10 @@ def normalise_code(raw: str) -> str:
 
 
 def _delivery_for(issuer: Issuer, delivery_id: int) -> Delivery:
+    """The author's own delivery, or one shared with the partner (sharing.py); else 404."""
     if issuer.actor is not None:
         return find_delivery(issuer.actor, delivery_id)
-    delivery = db.session.get(Delivery, delivery_id) if 0 < delivery_id <= MAX_ID else None
-    if delivery is None:
-        raise NotFound("Delivery not found!!")
-    return delivery
+    return shared_delivery(issuer.partner, delivery_id)
 
 
 def generate(issuer: Issuer, delivery_id: int, *, count: int, expires_at: datetime | None,
@@ -91,7 +92,8 @@ def generate(issuer: Issuer, delivery_id: int, *, count: int, expires_at: dateti
 def _coupons_of(issuer: Issuer):
     statement = select(Coupon).join(CouponBatch, CouponBatch.id == Coupon.batch_id)
     if issuer.partner is not None:
-        return statement.where(CouponBatch.partner_id == issuer.partner.id)
+        return statement.where(CouponBatch.partner_id == issuer.partner.id,
+                               is_shared(CouponBatch.delivery_id, issuer.partner.id))
     if not issuer.actor.is_admin:
         statement = statement.join(Delivery, Delivery.id == CouponBatch.delivery_id).where(
             Delivery.owner_id == issuer.actor.author_id)
@@ -99,8 +101,10 @@ def _coupons_of(issuer: Issuer):
 
 
 def list_coupons(issuer: Issuer, delivery_id: int | None = None) -> list[Coupon]:
-    if issuer.actor is not None and delivery_id is not None:
-        find_delivery(issuer.actor, delivery_id)
+    """The issuer's coupons (a partner's: of deliveries shared with it), of one delivery if
+    given (an unknown, unshared or another author's delivery is a 404, not an empty list)."""
+    if delivery_id is not None:
+        _delivery_for(issuer, delivery_id)
     statement = _coupons_of(issuer)
     if delivery_id is not None:
         statement = statement.where(CouponBatch.delivery_id == delivery_id)
@@ -120,18 +124,40 @@ def find_coupon(issuer: Issuer, code: str, delivery_id: int | None = None) -> Co
 def apply(account: LearnerAccount, code: str, *, now: datetime) -> Coupon:
     """Enrol the learner in the coupon's delivery: a new student of the delivery's group
     (the account's name, phone, channel, timezone), enrolled in the same transaction at
-    day 1 at their next local send time (the planner's late-joiner rule)."""
+    day 1 at their next local send time (the planner's late-joiner rule).
+
+    Applies to one delivery take turns (its row locked; SQLite's write lock), so the seats
+    counted for `capacity` are the seats taken: concurrent applies never overfill it."""
     coupon = db.session.scalar(select(Coupon).where(Coupon.code == normalise_code(code)))
     batch = coupon.batch if coupon else None
     if coupon is None or (batch.partner_id is not None and batch.partner_id != account.partner_id):
         raise Invalid(UNKNOWN, {"coupon_code": [UNKNOWN]})
+    delivery = locked_delivery(batch.delivery_id)
+    if delivery is None:  # deleted a moment ago, and its coupons with it
+        db.session.rollback()
+        raise Invalid(UNKNOWN, {"coupon_code": [UNKNOWN]})
+    try:
+        _enrol(account, coupon, delivery, now)
+    except Exception:
+        db.session.rollback()  # and with it the lock
+        raise
+    db.session.refresh(coupon)
+    return coupon
+
+
+def _enrol(account: LearnerAccount, coupon: Coupon, delivery: Delivery, now: datetime) -> None:
+    """apply's checks, read under its lock, and the enrolment; commits."""
+    db.session.refresh(coupon)
+    batch = coupon.batch
+    if batch.partner_id is not None and not db.session.scalar(
+            select(is_shared(delivery.id, batch.partner_id))):
+        raise Conflict(WITHDRAWN, {"coupon_code": [WITHDRAWN]})
     if coupon.state == USED:
         raise Conflict(ALREADY_USED, {"coupon_code": [ALREADY_USED]})
     if coupon.state == CANCELLED:
         raise Conflict(WAS_CANCELLED, {"coupon_code": [WAS_CANCELLED]})
     if batch.expires_at is not None and batch.expires_at <= now:
         raise Invalid(EXPIRED, {"coupon_code": [EXPIRED]})
-    delivery = db.session.get(Delivery, batch.delivery_id)
     if delivery.status not in (SCHEDULED, PAUSED):
         raise InvalidState(ENDED)
     if not account.phone:
@@ -152,19 +178,15 @@ def apply(account: LearnerAccount, code: str, *, now: datetime) -> Coupon:
     db.session.add(student)
     try:
         db.session.flush()
-        claimed = db.session.execute(update(Coupon).where(
-            Coupon.id == coupon.id, Coupon.state == AVAILABLE).values(
-            state=USED, used_by_id=account.id, student_id=student.id, used_at=now))
-        if claimed.rowcount != 1:  # another learner applied it a moment ago
-            db.session.rollback()
-            raise Conflict(ALREADY_USED, {"coupon_code": [ALREADY_USED]})
-        enroll_students(delivery, now, late=True)
-        db.session.commit()
     except IntegrityError:
-        db.session.rollback()
         raise Conflict(ALREADY_ENROLLED) from None
-    db.session.refresh(coupon)
-    return coupon
+    claimed = db.session.execute(update(Coupon).where(
+        Coupon.id == coupon.id, Coupon.state == AVAILABLE).values(
+        state=USED, used_by_id=account.id, student_id=student.id, used_at=now))
+    if claimed.rowcount != 1:  # cancelled a moment ago (cancelling takes no delivery lock)
+        raise Conflict(ALREADY_USED, {"coupon_code": [ALREADY_USED]})
+    enroll_students(delivery, now, late=True)
+    db.session.commit()
 
 
 def withdraw_students(student_ids: list[int], now: datetime) -> None:

@@ -24,6 +24,7 @@ from ekatra.partners.models import (
     Partner,
 )
 from ekatra.partners.services import find_account, linked_students
+from ekatra.partners.sharing import is_shared
 
 RECEIVED = (SENT, DELIVERED, READ)
 # Tables other packages may add that hang personal rows on a student (deleted if present).
@@ -48,13 +49,15 @@ class CourseProgress:
         return self.enrollment.status == FINISHED
 
 
-def enrollments_of(account_id: int) -> list[tuple[Enrollment, Delivery]]:
-    """The learner's enrollments (through the coupons they applied), oldest first."""
+def enrollments_of(account: LearnerAccount) -> list[tuple[Enrollment, Delivery]]:
+    """The learner's enrollments (through the coupons they applied), oldest first, in the
+    deliveries shared with the learner's partner: the only ones the partner sees."""
     return list(db.session.execute(
         select(Enrollment, Delivery).join(Delivery, Delivery.id == Enrollment.delivery_id)
         .join(Coupon, Coupon.student_id == Enrollment.student_id)
         .join(CouponBatch, (CouponBatch.id == Coupon.batch_id) & (CouponBatch.delivery_id == Delivery.id))
-        .where(Coupon.used_by_id == account_id, Coupon.state == USED, Enrollment.status != REMOVED)
+        .where(Coupon.used_by_id == account.id, Coupon.state == USED, Enrollment.status != REMOVED,
+               is_shared(Delivery.id, account.partner_id))
         .order_by(Enrollment.id)).all())
 
 
@@ -62,7 +65,7 @@ def course_progress(partner: Partner, account_id: int) -> list[CourseProgress]:
     """Progress per course: the share of the course's days whose content reached the learner."""
     account = find_account(partner, account_id)
     result = []
-    for enrollment, delivery in enrollments_of(account.id):
+    for enrollment, delivery in enrollments_of(account):
         received = db.session.execute(
             select(func.count(func.distinct(Message.day_number)), func.max(Message.sent_at))
             .where(Message.enrollment_id == enrollment.id, Message.status.in_(RECEIVED),

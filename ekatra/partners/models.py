@@ -84,6 +84,22 @@ class LoginFailure(db.Model):
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class DeliveryPartner(db.Model):
+    """A delivery its author shares with a partner. Only then may the partner generate coupons
+    for it, see its coupons, and see its learners' progress and certificates in it; without
+    it the delivery does not exist for the partner (404), and the partner's coupons for it
+    stop enrolling."""
+
+    __tablename__ = "delivery_partners"
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True, index=True)
+    shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", ondelete="SET NULL"))
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class CouponBatch(db.Model):
     """Coupons generated together for one delivery, by a partner or by an author.
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import current_app, g, render_template_string, request
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from ekatra import clock
 from ekatra.auth.tokens import author_required, current_actor
 from ekatra.errors import Forbidden
 from ekatra.http import PUBLIC, Blueprint
-from ekatra.partners import certificates, coupons, learners, services, shapes
+from ekatra.partners import certificates, coupons, learners, services, shapes, sharing
 from ekatra.partners.schemas import (
     ApplyCouponResultSchema,
     ApplyCouponSchema,
@@ -23,12 +24,14 @@ from ekatra.partners.schemas import (
     DbUserSchema,
     DeleteUsersResultSchema,
     DeleteUsersSchema,
+    DeliveryShareSchema,
     LearnerLoginSchema,
     LearnerSignupSchema,
     MoodleCoursesSchema,
     PartnerCouponCreateSchema,
     PartnerCreateSchema,
     PartnerKeysSchema,
+    SharedPartnerListSchema,
     TokensSchema,
     UserDetailsListSchema,
     UserDetailsQuerySchema,
@@ -50,10 +53,12 @@ blp = Blueprint("partners", __name__,
 
 LEARNER_HEADERS = [
     {"in": "header", "name": "jwt_token", "required": True, "schema": {"type": "string"},
-     "description": "The learner's `jwt_token` from signup, login or validate_cookie."},
+     "description": "The learner's `jwt_token` from signup, login or validate_cookie "
+                    "(or send it as `jwt-token`; both with different values is a 400)."},
     {"in": "header", "name": "access_token", "required": True, "schema": {"type": "string"},
-     "description": "The learner's `access_token` from the same response."},
+     "description": "The learner's `access_token` from the same response (or `access-token`)."},
 ]
+CONTACT_FIELDS = ("phone", "country_code", "channel", "timezone")
 
 
 def _base_url() -> str:
@@ -83,7 +88,8 @@ class Partners(MethodView):
 class Signup(MethodView):
     @blp.doc(security=PARTNER_KEYS)
     @blp.arguments(LearnerSignupSchema, example={"full_name": "Asha Rao", "id": "asha@example.org",
-                                          "password": "correct horse", "source": "Acme LMS"})
+                                          "password": "correct horse", "source": "Acme LMS",
+                                          "phone": "+919812345678", "timezone": "Asia/Kolkata"})
     @blp.response(200, TokensSchema)
     @blp.alt_response(409, description="A user with this id exists")
     @partner_required
@@ -91,7 +97,8 @@ class Signup(MethodView):
         """Create a learner account: profile and tokens"""
         account = services.signup(g.partner, login=body["id"], full_name=body["full_name"],
                                   password=body["password"], source=body["source"], now=clock.now(),
-                                  rounds=_rounds())
+                                  rounds=_rounds(),
+                                  contact={name: body[name] for name in CONTACT_FIELDS if name in body})
         session, access_token = services.open_session(account, now=clock.now(), ttl=session_ttl())
         return shapes.tokens(account, issue(session, access_token), _base_url(), with_user=False)
 
@@ -141,8 +148,9 @@ class UserById(MethodView):
 @blp.route("/api/partner/coupons")
 class PartnerCoupons(MethodView):
     @blp.doc(security=PARTNER_KEYS)
-    @blp.arguments(CouponQueryArgsSchema, location="query")
+    @blp.arguments(CouponQueryArgsSchema, location="query", unknown=RAISE)  # webargs EXCLUDEs in queries
     @blp.response(200, CouponListSchema)
+    @blp.alt_response(404, description="The delivery is unknown or not shared with this partner")
     @partner_required
     def get(self, args):
         """List this partner's coupons and their state"""
@@ -153,6 +161,7 @@ class PartnerCoupons(MethodView):
     @blp.doc(security=PARTNER_KEYS)
     @blp.arguments(PartnerCouponCreateSchema, example={"delivery_id": 1, "count": 10, "note": "March batch"})
     @blp.response(201, CouponListSchema)
+    @blp.alt_response(404, description="The delivery is unknown or not shared with this partner")
     @partner_required
     def post(self, body):
         """Generate coupons for a delivery"""
@@ -191,6 +200,35 @@ class DeliveryCoupons(MethodView):
         """Generate coupons for a delivery"""
         batch = coupons.generate(coupons.Issuer(actor=current_actor()), delivery_id, **body, now=clock.now())
         return {"data": [shapes.coupon(c) for c in batch.coupons], "success": True}
+
+
+@blp.route("/api/delivery/<int:delivery_id>/partners")
+class DeliveryPartners(MethodView):
+    @blp.response(200, SharedPartnerListSchema)
+    @blp.alt_response(404, description="Unknown delivery, or another author's")
+    @author_required()
+    def get(self, delivery_id):
+        """The partners a delivery is shared with"""
+        return {"data": sharing.partners_of(current_actor(), delivery_id), "success": True}
+
+    @blp.arguments(DeliveryShareSchema, example={"access_key": "pk_0123456789abcdef0123456789abcdef"})
+    @blp.response(200, SharedPartnerListSchema)
+    @blp.alt_response(404, description="Unknown delivery or access key, or another author's delivery")
+    @author_required()
+    def post(self, body, delivery_id):
+        """Share a delivery with a partner: it may then generate coupons and follow its learners"""
+        shared = sharing.share(current_actor(), delivery_id, body["access_key"], now=clock.now())
+        return {"data": shared, "success": True}
+
+
+@blp.route("/api/delivery/<int:delivery_id>/partners/<int:partner_id>")
+class DeliveryPartnerById(MethodView):
+    @blp.response(200, SharedPartnerListSchema)
+    @blp.alt_response(404, description="Unknown delivery, another author's, or not shared with this partner")
+    @author_required()
+    def delete(self, delivery_id, partner_id):
+        """Stop sharing a delivery with a partner (its coupons stop enrolling; learners stay)"""
+        return {"data": sharing.unshare(current_actor(), delivery_id, partner_id), "success": True}
 
 
 @blp.route("/api/delivery/<int:delivery_id>/coupons/<string:code>/<any(cancel, restore):action>")

@@ -1,8 +1,16 @@
-"""Request and response shapes of /api/partner (the SkillsTrainer partner contract's names)."""
+"""Request and response shapes of /api/partner (the SkillsTrainer partner contract's names).
+
+Request bodies and query strings of the partner and coupon routes refuse unknown fields
+(`StrictSchema`: a 400 naming the field). Unlike the authors' routes, which keep the Ekatra
+contract's habit of ignoring them, these carry credentials, seats and enrolments: a
+misspelt `capacity` or `phone` that silently vanished would enrol someone the caller meant
+to refuse, or leave a learner unreachable. The one extra field the partner contract
+documents in bodies, `access_secret` (the secret key), is accepted everywhere and not passed on.
+"""
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import RAISE, fields, post_load, validate
 
 from ekatra.extensions import MAX_ID
 from ekatra.partners.coupons import MAX_COUPONS_PER_BATCH
@@ -11,7 +19,27 @@ from ekatra.schemas import BaseSchema
 _ID = validate.Range(min=1, max=MAX_ID)
 
 
-class PartnerCreateSchema(BaseSchema):
+class StrictSchema(BaseSchema):
+    """A request of the partner and coupon routes: unknown fields are a 400."""
+
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class RequestSchema(StrictSchema):
+    """A partner's request body: strict, and `access_secret` is allowed (and dropped)."""
+
+    access_secret = fields.String(load_only=True, metadata={
+        "description": "The secret key, where the ST-SECRET-KEY header is not sent (the contract's field)."})
+
+    @post_load
+    def _without_secret(self, data, **_kwargs):
+        data.pop("access_secret", None)
+        return data
+
+
+class PartnerCreateSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200),
                          metadata={"example": "Acme LMS"})
 
@@ -23,7 +51,16 @@ class PartnerKeysSchema(BaseSchema):
     secret_key = fields.String(metadata={"description": "Send as ST-SECRET-KEY. Shown only once."})
 
 
-class LearnerSignupSchema(BaseSchema):
+class LearnerContactSchema(RequestSchema):
+    """Where and when a learner's course is sent (signup and PATCH /users/<id> check them alike)."""
+
+    phone = fields.String(validate=validate.Length(min=1, max=40), metadata={"example": "+919812345678"})
+    country_code = fields.String(validate=validate.Length(max=8), metadata={"example": "+91"})
+    channel = fields.String(validate=validate.Length(max=16), metadata={"example": "whatsapp"})
+    timezone = fields.String(validate=validate.Length(max=64), metadata={"example": "Asia/Kolkata"})
+
+
+class LearnerSignupSchema(LearnerContactSchema):
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     id = fields.String(required=True, validate=validate.Length(min=1, max=254),
                        metadata={"description": "An email, or a phone number with its + and country code."})
@@ -31,7 +68,7 @@ class LearnerSignupSchema(BaseSchema):
     source = fields.String(load_default="", validate=validate.Length(max=200))
 
 
-class LearnerLoginSchema(BaseSchema):
+class LearnerLoginSchema(RequestSchema):
     id = fields.String(required=True, validate=validate.Length(min=1, max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=1000))
 
@@ -74,15 +111,11 @@ class ValidatedTokensSchema(BaseSchema):
     success = fields.Boolean()
 
 
-class UserUpdateSchema(BaseSchema):
+class UserUpdateSchema(LearnerContactSchema):
     full_name = fields.String(validate=validate.Length(min=1, max=200))
-    phone = fields.String(validate=validate.Length(min=1, max=40), metadata={"example": "+919812345678"})
-    country_code = fields.String(validate=validate.Length(max=8), metadata={"example": "+91"})
-    channel = fields.String(validate=validate.Length(max=16), metadata={"example": "whatsapp"})
-    timezone = fields.String(validate=validate.Length(max=64), metadata={"example": "Asia/Kolkata"})
 
 
-class CouponCreateSchema(BaseSchema):
+class CouponCreateSchema(StrictSchema):
     count = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_COUPONS_PER_BATCH))
     expires_at = fields.AwareDateTime(load_default=None, allow_none=True,
                                       metadata={"example": "2027-01-31T23:59:00+05:30"})
@@ -91,11 +124,28 @@ class CouponCreateSchema(BaseSchema):
         "description": "Applying a coupon of this batch fails once the delivery holds this many learners."})
 
 
-class PartnerCouponCreateSchema(CouponCreateSchema):
+class PartnerCouponCreateSchema(RequestSchema, CouponCreateSchema):
     delivery_id = fields.Integer(required=True, validate=_ID)
 
 
-class CouponQueryArgsSchema(BaseSchema):
+class DeliveryShareSchema(StrictSchema):
+    access_key = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "The partner's access key (its ST-ACCESS-KEY; never the secret).",
+        "example": "pk_0123456789abcdef0123456789abcdef"})
+
+
+class SharedPartnerSchema(BaseSchema):
+    partner_id = fields.Integer()
+    name = fields.String(metadata={"example": "Acme LMS"})
+    shared_at = fields.DateTime()
+
+
+class SharedPartnerListSchema(BaseSchema):
+    data = fields.List(fields.Nested(SharedPartnerSchema))
+    success = fields.Boolean()
+
+
+class CouponQueryArgsSchema(StrictSchema):
     delivery_id = fields.Integer(validate=_ID)
 
 
@@ -119,7 +169,7 @@ class CouponListSchema(BaseSchema):
     success = fields.Boolean()
 
 
-class ApplyCouponSchema(BaseSchema):
+class ApplyCouponSchema(RequestSchema):
     coupon_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
 
 
@@ -132,7 +182,7 @@ class ApplyCouponResultSchema(BaseSchema):
     data = fields.Nested(IdSchema)
 
 
-class UserIdSchema(BaseSchema):
+class UserIdSchema(RequestSchema):
     user_id = fields.Integer(required=True, validate=_ID)
 
 
@@ -172,7 +222,7 @@ class MoodleCoursesSchema(BaseSchema):
     success = fields.Boolean()
 
 
-class DeleteUsersSchema(BaseSchema):
+class DeleteUsersSchema(RequestSchema):
     user_ids = fields.List(fields.Integer(validate=_ID), required=True,
                            validate=validate.Length(min=1, max=1000), metadata={"example": [28, 29, 31]})
 
@@ -184,7 +234,7 @@ class DeleteUsersResultSchema(BaseSchema):
     success = fields.Boolean()
 
 
-class UserDetailsQuerySchema(BaseSchema):
+class UserDetailsQuerySchema(RequestSchema):
     user_emails = fields.List(fields.String(validate=validate.Length(max=254)), required=True,
                               validate=validate.Length(min=1, max=1000))
 
@@ -200,7 +250,7 @@ class UserDetailsListSchema(BaseSchema):
     success = fields.Boolean()
 
 
-class CompleteCourseSchema(BaseSchema):
+class CompleteCourseSchema(RequestSchema):
     user_id = fields.Integer(required=True, validate=_ID)
     course_id = fields.Integer(required=True, validate=_ID)
     force_complete = fields.Boolean(load_default=False)

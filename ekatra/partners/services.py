@@ -18,6 +18,7 @@ from ekatra.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from ekatra.extensions import MAX_ID, db
 from ekatra.groups.models import Student
 from ekatra.groups.phones import calling_code, canonical_timezone, normalise_channel, normalise_phone
+from ekatra.partners.locks import lock_name
 from ekatra.partners.models import Coupon, LearnerAccount, LearnerSession, LoginFailure, Partner
 
 MAX_FAILED_LOGINS = 5
@@ -84,19 +85,44 @@ def normalise_login_id(raw: str) -> tuple[str, str | None, str | None]:
     return phone, None, phone
 
 
+def clean_profile(fields: dict) -> dict:
+    """The given profile fields checked and normalised: phone (E.164, with `country_code`
+    for a national number), channel, timezone, full_name. Invalid lists every bad field."""
+    errors: dict[str, list[str]] = {}
+    clean: dict = {}
+    checks = {"phone": lambda v: normalise_phone(v, fields.get("country_code")),
+              "channel": normalise_channel, "timezone": canonical_timezone}
+    for name, check in checks.items():
+        if fields.get(name) is not None:
+            try:
+                clean[name] = check(fields[name])
+            except ValueError as problem:
+                errors[name] = [str(problem)]
+    if fields.get("full_name") is not None:
+        if not fields["full_name"].strip() or "\x00" in fields["full_name"]:
+            errors["full_name"] = ["Must not be blank."]
+        else:
+            clean["full_name"] = fields["full_name"].strip()
+    if errors:
+        raise Invalid("Invalid user fields.", errors)
+    return clean
+
+
 def signup(partner: Partner, *, login: str, full_name: str, password: str, source: str,
-           now: datetime, rounds: int = 12) -> LearnerAccount:
+           now: datetime, rounds: int = 12, contact: dict | None = None) -> LearnerAccount:
+    """A new learner account. `contact` may set phone (+ country_code), channel and timezone,
+    checked as `update_account` checks them; the phone defaults to a phone `login`."""
     problem = password_problem(password)
     if problem:
         raise Invalid(problem, {"password": [problem]})
     login_id, email, phone = normalise_login_id(login)
-    full_name = full_name.strip()
-    if not full_name or "\x00" in full_name:
+    if not full_name.strip() or "\x00" in full_name:
         raise Invalid("A full_name is required.", {"full_name": ["Required."]})
-    account = LearnerAccount(partner_id=partner.id, login_id=login_id, email=email, phone=phone,
-                             full_name=full_name, password_hash=hash_password(password, rounds),
-                             source=source.strip(), idp_user_id=str(uuid.uuid4()),
-                             channel="sms", timezone="UTC", created_at=now, updated_at=now)
+    profile = {"phone": phone, "channel": "sms", "timezone": "UTC",
+               **clean_profile({**(contact or {}), "full_name": full_name})}
+    account = LearnerAccount(partner_id=partner.id, login_id=login_id, email=email,
+                             password_hash=hash_password(password, rounds), source=source.strip(),
+                             idp_user_id=str(uuid.uuid4()), created_at=now, updated_at=now, **profile)
     db.session.add(account)
     try:
         db.session.commit()
@@ -128,21 +154,26 @@ def login(partner: Partner, *, login: str, password: str, now: datetime,
 
     Failures are counted per (partner, login id) in the database, so every web process sees
     them: the 6th attempt within 15 minutes of 5 failures is a 429, even with the right
-    password."""
+    password. An attempt counts as a failure from before its check until it succeeds (then
+    the id's failures are cleared), so parallel attempts cannot outrun the count."""
     login_id = login.strip()[:254]
     with contextlib.suppress(Invalid):  # an id that is no email or phone simply fails to log in
         login_id = normalise_login_id(login)[0]
+    # Each attempt is recorded as a failure before its password is checked, counting and
+    # recording in turn with every other attempt on this id: of ten at once, five are checked.
+    lock_name(f"learner-login:{partner.id}:{login_id}")
     failures = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
         LoginFailure.partner_id == partner.id, LoginFailure.login_id == login_id,
         LoginFailure.failed_at > now - FAILED_LOGIN_WINDOW))
     if failures >= MAX_FAILED_LOGINS:
+        db.session.rollback()
         raise RateLimited("Too many failed logins for this user; try again in 15 minutes.")
+    db.session.add(LoginFailure(partner_id=partner.id, login_id=login_id, failed_at=now))
+    db.session.commit()
     account = db.session.scalar(select(LearnerAccount).where(
         LearnerAccount.partner_id == partner.id, LearnerAccount.login_id == login_id))
     if not check_password(password, account.password_hash if account else None) or account is None:
-        db.session.add(LoginFailure(partner_id=partner.id, login_id=login_id, failed_at=now))
-        db.session.commit()
-        raise Unauthorized("Either id or password is incorrect.")
+        raise Unauthorized("Either id or password is incorrect.")  # its failure is recorded
     db.session.execute(delete(LoginFailure).where(LoginFailure.partner_id == partner.id,
                                                   LoginFailure.login_id == login_id))
     session, access_token = _start_session(account, now, ttl)
@@ -199,24 +230,7 @@ def linked_students(account_id: int) -> list[Student]:
 def update_account(partner: Partner, account_id: int, fields: dict, *, now: datetime) -> LearnerAccount:
     """Set phone (E.164), channel, timezone or name; the learner's students follow."""
     account = find_account(partner, account_id)
-    errors: dict[str, list[str]] = {}
-    clean: dict = {}
-    checks = {"phone": lambda v: normalise_phone(v, fields.get("country_code")),
-              "channel": normalise_channel, "timezone": canonical_timezone}
-    for name, check in checks.items():
-        if fields.get(name) is not None:
-            try:
-                clean[name] = check(fields[name])
-            except ValueError as problem:
-                errors[name] = [str(problem)]
-    if fields.get("full_name") is not None:
-        if not fields["full_name"].strip() or "\x00" in fields["full_name"]:
-            errors["full_name"] = ["Must not be blank."]
-        else:
-            clean["full_name"] = fields["full_name"].strip()
-    if errors:
-        raise Invalid("Invalid user fields.", errors)
-    for name, value in clean.items():
+    for name, value in clean_profile(fields).items():
         setattr(account, name, value)
     account.updated_at = now
     for student in linked_students(account.id):

@@ -15,8 +15,9 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 
 from ekatra import clock
-from ekatra.errors import Unauthorized
+from ekatra.errors import Invalid, Unauthorized
 from ekatra.partners import services
+from ekatra.partners.headers import reserved_name
 from ekatra.partners.models import LearnerAccount, LearnerSession
 
 PARTNER_KEYS = [{"partnerAccessKey": [], "partnerSecretKey": []}]
@@ -51,9 +52,23 @@ def issue(session: LearnerSession, access_token: str) -> dict:
     return {"jwt_token": jwt_token, "access_token": access_token}
 
 
+def learner_header(name: str) -> str | None:
+    """The contract's underscore header `name` (`jwt_token`), or its dash form (`jwt-token`).
+
+    Our web servers hand the underscore form over under a reserved name (partners/headers.py)
+    and the dash form under its own; sent both ways with different values, the request is
+    refused rather than one of them silently chosen."""
+    dashed = name.replace("_", "-")
+    underscore, dash = request.headers.get(reserved_name(name)), request.headers.get(dashed)
+    if underscore is not None and dash is not None and underscore != dash:
+        problem = f"The {name} and {dashed} headers disagree; send one of them."
+        raise Invalid(problem, {name: [problem]})
+    return underscore if underscore is not None else dash
+
+
 def token_pair() -> tuple[str, str]:
     """(session id, access token) from the `jwt_token` and `access_token` headers."""
-    jwt_token, access_token = request.headers.get("jwt_token"), request.headers.get("access_token")
+    jwt_token, access_token = learner_header("jwt_token"), learner_header("access_token")
     if not jwt_token or not access_token:
         raise Unauthorized("The jwt_token and access_token headers are required.")
     try:

@@ -66,10 +66,19 @@ class PartnerClient:
                          headers={"jwt_token": tokens["jwt_token"], "access_token": tokens["access_token"]})
 
 
-def running_delivery(author: AuthorClient) -> int:
-    """A delivery of the three-day course to a group of one (day 1 on 2026-12-01 09:00 local)."""
+def share(author: AuthorClient, delivery_id: int, partner: PartnerClient):
+    return author.post(f"/api/delivery/{delivery_id}/partners", json={"access_key": partner.access_key})
+
+
+def running_delivery(author: AuthorClient, *shared_with: PartnerClient) -> int:
+    """A delivery of the three-day course to a group of one (day 1 on 2026-12-01 09:00 local),
+    shared by its author with these partners."""
     course_id, group_id = course_and_group(author, students=(KOLKATA,))
-    return create_delivery(author, group_id, course_id)
+    delivery_id = create_delivery(author, group_id, course_id)
+    for partner in shared_with:
+        response = share(author, delivery_id, partner)
+        assert response.status_code == 200, response.get_json()
+    return delivery_id
 
 
 def answer_every_graded_question(course_id: int) -> None:

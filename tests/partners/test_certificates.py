@@ -12,8 +12,8 @@ from tests.partners.factories import PartnerClient, answer_every_graded_question
 
 
 def _enrolled(client, author, name="आशा राव") -> tuple[PartnerClient, int, int]:
-    delivery_id = running_delivery(author)
     partner = PartnerClient.create(client)
+    delivery_id = running_delivery(author, partner)
     tokens = partner.signup("asha@example.org", name=name, phone="+919876543210")
     (code,) = partner.coupons(delivery_id)
     assert partner.apply(tokens, code).status_code == 200

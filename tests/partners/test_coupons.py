@@ -25,8 +25,8 @@ def _learner(partner: PartnerClient, login="asha@example.org", phone="+919876543
 
 
 def test_partners_and_authors_generate_unambiguous_codes(client, author):
-    delivery_id = running_delivery(author)
     partner = PartnerClient.create(client)
+    delivery_id = running_delivery(author, partner)
     codes = partner.coupons(delivery_id, count=20, note="March")
     response = author.post(f"/api/delivery/{delivery_id}/coupons", json={"count": 3})
     assert response.status_code == 201
@@ -36,8 +36,8 @@ def test_partners_and_authors_generate_unambiguous_codes(client, author):
 
 
 def test_coupons_are_listed_with_their_state(client, author):
-    delivery_id = running_delivery(author)
     partner = PartnerClient.create(client)
+    delivery_id = running_delivery(author, partner)
     code, _ = partner.coupons(delivery_id, count=2)
     assert partner.apply(_learner(partner), code).status_code == 200
     listed = {c["code"]: c for c in partner.get("/coupons").get_json()["data"]}
@@ -49,8 +49,8 @@ def test_coupons_are_listed_with_their_state(client, author):
 
 
 def test_applying_a_coupon_enrols_the_learner_at_day_one(client, author):
-    delivery_id = running_delivery(author)
     partner = PartnerClient.create(client)
+    delivery_id = running_delivery(author, partner)
     (code,) = partner.coupons(delivery_id)
     tokens = _learner(partner)
     response = partner.apply(tokens, code.lower().replace("-", " "))
@@ -70,8 +70,8 @@ def _error(response, status: int) -> str:
 
 
 def test_every_refusal_has_its_own_status_and_message(client, author):
-    delivery_id = running_delivery(author)
     partner = PartnerClient.create(client)
+    delivery_id = running_delivery(author, partner)
     used, cancelled, expiring, spare = partner.coupons(delivery_id, count=4)
     first, second = _learner(partner), _learner(partner, "b@example.org", "+919876543211")
     no_phone = partner.signup("c@example.org")
@@ -96,8 +96,8 @@ def test_every_refusal_has_its_own_status_and_message(client, author):
 
 
 def test_a_partner_cannot_apply_another_partners_coupon_or_enrol_its_learners(client, author):
-    delivery_id = running_delivery(author)
     partner, other = PartnerClient.create(client), PartnerClient.create(client, "Other")
+    delivery_id = running_delivery(author, partner, other)
     (code,) = partner.coupons(delivery_id)
     other_learner = _learner(other)
     assert other.apply(other_learner, code).status_code == 400  # unknown to this partner
@@ -114,8 +114,8 @@ def test_an_authors_coupon_serves_any_partners_learner(client, author):
 
 
 def test_cancelling_a_used_coupon_withdraws_the_learner_and_restore_makes_it_available(client, author):
-    delivery_id = running_delivery(author)
     partner = PartnerClient.create(client)
+    delivery_id = running_delivery(author, partner)
     (code,) = partner.coupons(delivery_id)
     tokens = _learner(partner)
     assert partner.apply(tokens, code).status_code == 200

@@ -20,8 +20,8 @@ def _after_start(days: int) -> datetime:
 
 
 def _enrolled(client, author) -> tuple[PartnerClient, int, int]:
-    delivery_id = running_delivery(author)
     partner = PartnerClient.create(client)
+    delivery_id = running_delivery(author, partner)
     tokens = partner.signup("asha@example.org", phone=PHONE)
     (code,) = partner.coupons(delivery_id)
     assert partner.apply(tokens, code).status_code == 200
