@@ -163,36 +163,53 @@ class Blueprint(flask_smorest.Blueprint):
 # Requests ---------------------------------------------------------------------------------------
 
 
-def _buffer_unsized_body(limit: int | None) -> None:
-    """Read a body sent without Content-Length (chunked) into memory, refusing it whole (413)
-    past `limit`.
+class UnsizedBodies:
+    """WSGI middleware: a body sent without Content-Length (chunked) is read into memory here,
+    and refused whole (413) past MAX_CONTENT_LENGTH.
 
     Werkzeug caps such a stream at MAX_CONTENT_LENGTH and `get_data()` then returns the first
-    `limit` bytes as if they were all (a CSV import would take the first megabyte's rows). Read
-    here, the body gets a real Content-Length and every later reader sees all of it or nothing."""
-    environ = request.environ
-    if limit is None or "wsgi.input_terminated" not in environ:
-        return  # without the flag Werkzeug reads such a body as empty: nothing is cut
-    stream, body, size = environ["wsgi.input"], [], 0
-    while size <= limit:
-        chunk = stream.read(min(READ_CHUNK_BYTES, limit + 1 - size))
+    that many bytes as if they were all: a CSV import took the first megabyte's rows. Read here,
+    before Flask builds its request, the body gets a real Content-Length and every later reader
+    sees all of it or nothing. Servers that de-chunk (gunicorn, Werkzeug's) set
+    `wsgi.input_terminated`; without it Werkzeug reads such a body as empty, and nothing is cut."""
+
+    def __init__(self, wsgi_app, flask_app: Flask):
+        self.wsgi_app, self.flask_app = wsgi_app, flask_app
+
+    def __call__(self, environ, start_response):
+        limit = self.flask_app.config.get("MAX_CONTENT_LENGTH")
+        if limit is not None and not environ.get("CONTENT_LENGTH") and "wsgi.input_terminated" in environ:
+            body = _read_at_most(environ["wsgi.input"], limit + 1)
+            if len(body) > limit:
+                environ[BODY_TOO_LARGE], body = True, b""
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+            # No longer chunked for the app: Werkzeug ignores Content-Length beside "chunked".
+            del environ["wsgi.input_terminated"]
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return self.wsgi_app(environ, start_response)
+
+
+BODY_TOO_LARGE = "ekatra.body_too_large"
+
+
+def _read_at_most(stream, size: int) -> bytes:
+    chunks, read = [], 0
+    while read < size:
+        chunk = stream.read(min(READ_CHUNK_BYTES, size - read))
         if not chunk:
             break
-        body.append(chunk)
-        size += len(chunk)
-    if size > limit:
-        raise RequestEntityTooLarge()
-    environ["wsgi.input"] = io.BytesIO(b"".join(body))
-    environ["CONTENT_LENGTH"] = str(size)
-    del environ["wsgi.input_terminated"]
+        chunks.append(chunk)
+        read += len(chunk)
+    return b"".join(chunks)
 
 
 def register_http_conventions(app: Flask) -> None:
+    app.wsgi_app = UnsizedBodies(app.wsgi_app, app)
+
     @app.before_request
-    def read_unsized_bodies():
-        if request.headers.get("Content-Length") is None and (
-                request.headers.get("Transfer-Encoding") or "wsgi.input_terminated" in request.environ):
-            _buffer_unsized_body(request.max_content_length)
+    def refuse_oversized_unsized_bodies():
+        if request.environ.get(BODY_TOO_LARGE):
+            raise RequestEntityTooLarge()
 
     @app.before_request
     def refuse_unstorable_path_text():
