@@ -23,6 +23,12 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     app.config.from_mapping(Config(environ, instance_path=app.instance_path).as_dict())
     if config:
         app.config.from_mapping(config)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # X-Forwarded-For/-Proto are believed only as far as the operator's own proxies go.
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)

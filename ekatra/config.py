@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 SANDBOX_ACCOUNT_SID = "ACsandbox00000000000000000000000000"
 SANDBOX_AUTH_TOKEN = "sandbox-auth-token"
@@ -13,6 +15,9 @@ SANDBOX_SMS_FROM = "+15005550006"
 SANDBOX_WHATSAPP_FROM = "whatsapp:+14155238886"
 
 MAX_REQUEST_BYTES = 1024 * 1024
+ENVIRONMENTS = ("development", "production")
+MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its 256-bit hash
+TWILIO_API = "https://api.twilio.com"
 
 
 DEFAULT_OPT_OUT_KEYWORDS = "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT,REVOKE,OPTOUT,रोकें,रोको,बंद"
@@ -54,17 +59,61 @@ def _instance_secret(instance_path: Path, name: str) -> str:
     return value
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_production(env: dict[str, str]) -> None:
+    """Production refuses to start on missing, weak or sandbox settings, naming each problem."""
+    required = ("DATABASE_URL", "SECRET_KEY", "JWT_SECRET_KEY", "PUBLIC_BASE_URL",
+                "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+    missing = [name for name in required if not env.get(name)]
+    if missing:
+        raise ConfigurationError(
+            "EKATRA_ENV=production needs these settings, which are not set: " + ", ".join(missing))
+    problems = []
+    if urlsplit(env["PUBLIC_BASE_URL"]).scheme != "https":
+        problems.append("PUBLIC_BASE_URL must be an https:// URL")
+    if env["TWILIO_ACCOUNT_SID"] == SANDBOX_ACCOUNT_SID:
+        problems.append("TWILIO_ACCOUNT_SID is the sandbox's account")
+    if env["TWILIO_AUTH_TOKEN"] == SANDBOX_AUTH_TOKEN:
+        problems.append("TWILIO_AUTH_TOKEN is the sandbox's public token")
+    api = urlsplit(env.get("TWILIO_API_BASE_URL", TWILIO_API))
+    if api.scheme != "https" or _is_loopback(api.hostname or ""):
+        problems.append("TWILIO_API_BASE_URL must be an https:// URL that is not loopback "
+                        "(the sandbox is for development)")
+    if env["SECRET_KEY"] == env["JWT_SECRET_KEY"]:
+        problems.append("SECRET_KEY and JWT_SECRET_KEY must differ")
+    if problems:
+        raise ConfigurationError("EKATRA_ENV=production refuses to start: " + "; ".join(problems))
+
+
 class Config:
     """Everything the app and the worker read from the environment.
 
     | variable | meaning | default |
     | DATABASE_URL | SQLAlchemy URL; `postgres://` accepted | SQLite file `instance/ekatra.db` |
-    | SECRET_KEY, JWT_SECRET_KEY | signing keys | generated once per instance in development |
-    | EKATRA_ENV | `development` or `production` | development |
+    | SECRET_KEY, JWT_SECRET_KEY | signing keys; JWT_SECRET_KEY (and in production SECRET_KEY)
+      at least 32 bytes | generated once per instance in development |
+    | EKATRA_ENV | `development` or `production` (anything else is refused). Production refuses
+      to start without every secret, with the sandbox's Twilio account or token, a loopback or
+      plain-http TWILIO_API_BASE_URL, or a PUBLIC_BASE_URL that is not https | development |
     | PUBLIC_BASE_URL | the URL Twilio and learners reach this app at | http://127.0.0.1:5000 |
-    | TWILIO_* | provider credentials and senders | the built-in sandbox |
+    | TWILIO_* | provider credentials and senders | the built-in sandbox (development only) |
     | MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS, MAIL_FROM | SMTP |
-      unset: reset links are logged |
+      unset: in development reset links are printed on the console; in production the mail is
+      not sent and a warning (without the link) is logged |
+    | TRUSTED_PROXIES | how many proxies in front of the app set X-Forwarded-For/-Proto (Heroku: 1);
+      the client address of the rate limits comes from them | 0 |
+    | LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS, LOGIN_FAILURE_WINDOW_MINUTES |
+      failed author logins allowed per email and per client address before a 429 | 10, 50, 15 |
+    | RESET_MAILS_PER_EMAIL, RESET_MAILS_PER_ADDRESS, RESET_MAIL_WINDOW_MINUTES | reset mails sent
+      per email and per client address; more requests still get 200 but no mail | 3, 20, 60 |
     | JWT_ACCESS_MINUTES, JWT_REFRESH_DAYS | token lifetimes | 60 minutes, 30 days |
     | BCRYPT_ROUNDS | password hash cost | 12 |
     | SEND_RATE_PER_SECOND, SEND_CONCURRENCY | per worker process | 50, 32 |
@@ -78,24 +127,20 @@ class Config:
         env = dict(os.environ if environ is None else environ)
         instance = Path(instance_path)
         self.EKATRA_ENV = env.get("EKATRA_ENV", "development")
-        self.is_production = self.EKATRA_ENV == "production"
-
-        missing = [
-            name
-            for name in ("DATABASE_URL", "SECRET_KEY", "JWT_SECRET_KEY", "PUBLIC_BASE_URL")
-            if self.is_production and not env.get(name)
-        ]
-        if self.is_production:
-            missing += [
-                name
-                for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
-                if not env.get(name)
-            ]
-        if missing:
+        if self.EKATRA_ENV not in ENVIRONMENTS:
+            # A typo ("prod") must not start a server that skips the production checks.
             raise ConfigurationError(
-                "EKATRA_ENV=production needs these settings, which are not set: "
-                + ", ".join(missing)
-            )
+                f"EKATRA_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.EKATRA_ENV!r}")
+        self.is_production = self.EKATRA_ENV == "production"
+        if self.is_production:
+            _check_production(env)
+        # A short JWT key is refused everywhere: anyone holding one token could guess the key
+        # offline and sign their own. A short SECRET_KEY only in production.
+        for name in ("JWT_SECRET_KEY", "SECRET_KEY") if self.is_production else ("JWT_SECRET_KEY",):
+            if env.get(name) and len(env[name].encode("utf-8")) < MIN_SECRET_BYTES:
+                raise ConfigurationError(
+                    f"{name} must be at least {MIN_SECRET_BYTES} bytes long (a random value, e.g. "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
 
         database_url = env.get("DATABASE_URL") or f"sqlite:///{(instance / 'ekatra.db').resolve()}"
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
@@ -107,6 +152,13 @@ class Config:
         self.JWT_ERROR_MESSAGE_KEY = "message"
         self.BCRYPT_ROUNDS = int(env.get("BCRYPT_ROUNDS", "12"))
         self.MAX_CONTENT_LENGTH = MAX_REQUEST_BYTES
+        self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
+        self.LOGIN_FAILURES_PER_ACCOUNT = int(env.get("LOGIN_FAILURES_PER_ACCOUNT", "10"))
+        self.LOGIN_FAILURES_PER_ADDRESS = int(env.get("LOGIN_FAILURES_PER_ADDRESS", "50"))
+        self.LOGIN_FAILURE_WINDOW_MINUTES = int(env.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
+        self.RESET_MAILS_PER_EMAIL = int(env.get("RESET_MAILS_PER_EMAIL", "3"))
+        self.RESET_MAILS_PER_ADDRESS = int(env.get("RESET_MAILS_PER_ADDRESS", "20"))
+        self.RESET_MAIL_WINDOW_MINUTES = int(env.get("RESET_MAIL_WINDOW_MINUTES", "60"))
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
 
         self.TWILIO_ACCOUNT_SID = env.get("TWILIO_ACCOUNT_SID", SANDBOX_ACCOUNT_SID)
@@ -115,7 +167,7 @@ class Config:
         self.TWILIO_SMS_FROM = env.get("TWILIO_SMS_FROM", "" if uses_messaging_service else SANDBOX_SMS_FROM)
         self.TWILIO_MESSAGING_SERVICE_SID = env.get("TWILIO_MESSAGING_SERVICE_SID", "")
         self.TWILIO_WHATSAPP_FROM = env.get("TWILIO_WHATSAPP_FROM", SANDBOX_WHATSAPP_FROM)
-        self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/")
+        self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", TWILIO_API).rstrip("/")
         self.SEND_RATE_PER_SECOND = float(env.get("SEND_RATE_PER_SECOND", "50"))
         self.SEND_CONCURRENCY = int(env.get("SEND_CONCURRENCY", "32"))
         self.SEND_TIMEOUT_SECONDS = float(env.get("SEND_TIMEOUT_SECONDS", "10"))
@@ -150,7 +202,8 @@ class Config:
         self.OPENAPI_JSON_PATH = "openapi.json"
         self.OPENAPI_SWAGGER_UI_PATH = "/"
         self.OPENAPI_SWAGGER_UI_URL = "/swagger-ui-assets/"
-        self.OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True}
+        # No validator badge: it would load an image from outside (and the CSP refuses it).
+        self.OPENAPI_SWAGGER_UI_CONFIG = {"persistAuthorization": True, "validatorUrl": None}
         # Every route needs a bearer token unless its view says otherwise.
         self.API_SPEC_OPTIONS = {
             "security": [{"bearerAuth": []}],

@@ -57,7 +57,14 @@ class UnsupportedMediaType(DomainError):
 
 
 class RateLimited(DomainError):
+    """Too many attempts; `retry_after_seconds` (when known) becomes the Retry-After header."""
+
     status = 429
+
+    def __init__(self, message: str, errors: dict | None = None, *,
+                 retry_after_seconds: int | None = None):
+        super().__init__(message, errors)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class Unavailable(DomainError):
@@ -101,7 +108,11 @@ def _describe(errors: dict, prefix: str = "") -> list[str]:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
-        return jsonify(error_body(error.message, error.errors)), error.status
+        response = jsonify(error_body(error.message, error.errors))
+        response.status_code = error.status
+        if getattr(error, "retry_after_seconds", None):
+            response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ekatra.config import Config, ConfigurationError, normalise_database_url
+from ekatra.config import (
+    SANDBOX_ACCOUNT_SID,
+    SANDBOX_AUTH_TOKEN,
+    Config,
+    ConfigurationError,
+    normalise_database_url,
+)
 
 
 @pytest.mark.parametrize(("given", "expected"), [
@@ -39,12 +45,57 @@ def test_production_refuses_to_start_without_secrets(tmp_path):
     assert not (tmp_path / "secret_key").exists()
 
 
+PRODUCTION = {"EKATRA_ENV": "production", "DATABASE_URL": "postgres://h/d",
+              "SECRET_KEY": "s" * 40, "JWT_SECRET_KEY": "j" * 40, "PUBLIC_BASE_URL": "https://x.org/",
+              "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t" * 32}
+
+
 def test_production_with_everything_set_starts(tmp_path):
-    config = Config({"EKATRA_ENV": "production", "DATABASE_URL": "postgres://h/d",
-                     "SECRET_KEY": "s", "JWT_SECRET_KEY": "j", "PUBLIC_BASE_URL": "https://x.org/",
-                     "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t"}, instance_path=tmp_path)
+    config = Config(PRODUCTION, instance_path=tmp_path)
     assert config.PUBLIC_BASE_URL == "https://x.org"
     assert config.MAX_CONTENT_LENGTH == 1024 * 1024
+
+
+@pytest.mark.parametrize(("setting", "value", "named"), [
+    ("PUBLIC_BASE_URL", "http://x.org", "PUBLIC_BASE_URL"),
+    ("TWILIO_ACCOUNT_SID", SANDBOX_ACCOUNT_SID, "TWILIO_ACCOUNT_SID"),
+    ("TWILIO_AUTH_TOKEN", SANDBOX_AUTH_TOKEN, "TWILIO_AUTH_TOKEN"),
+    ("TWILIO_API_BASE_URL", "http://127.0.0.1:8099", "TWILIO_API_BASE_URL"),
+    ("TWILIO_API_BASE_URL", "https://localhost:8099", "TWILIO_API_BASE_URL"),
+    ("TWILIO_API_BASE_URL", "https://[::1]:8099", "TWILIO_API_BASE_URL"),
+    ("SECRET_KEY", "short", "SECRET_KEY"),
+    ("JWT_SECRET_KEY", "j" * 31, "JWT_SECRET_KEY"),
+    ("JWT_SECRET_KEY", "s" * 40, "must differ"),
+])
+def test_production_refuses_sandbox_weak_or_plain_http_settings(tmp_path, setting, value, named):
+    with pytest.raises(ConfigurationError, match=named):
+        Config({**PRODUCTION, setting: value}, instance_path=tmp_path)
+
+
+def test_production_accepts_a_real_twilio_api_url(tmp_path):
+    config = Config({**PRODUCTION, "TWILIO_API_BASE_URL": "https://api.twilio.com/"},
+                    instance_path=tmp_path)
+    assert config.TWILIO_API_BASE_URL == "https://api.twilio.com"
+
+
+def test_a_short_jwt_key_is_refused_in_development_too(tmp_path):
+    with pytest.raises(ConfigurationError, match="JWT_SECRET_KEY must be at least 32 bytes"):
+        Config({"JWT_SECRET_KEY": "hs256-needs-more-than-this"}, instance_path=tmp_path)
+    assert len(Config({}, instance_path=tmp_path).JWT_SECRET_KEY.encode()) >= 32
+
+
+def test_the_sandbox_is_the_default_only_in_development(tmp_path):
+    development = Config({}, instance_path=tmp_path)
+    assert development.TWILIO_ACCOUNT_SID == SANDBOX_ACCOUNT_SID
+    with pytest.raises(ConfigurationError, match="TWILIO_ACCOUNT_SID"):
+        Config({key: value for key, value in PRODUCTION.items() if key != "TWILIO_ACCOUNT_SID"},
+               instance_path=tmp_path)
+
+
+@pytest.mark.parametrize("name", ["prod", "Production", "staging", ""])
+def test_an_unknown_environment_name_is_refused_rather_than_run_without_checks(tmp_path, name):
+    with pytest.raises(ConfigurationError, match="EKATRA_ENV"):
+        Config({**PRODUCTION, "EKATRA_ENV": name}, instance_path=tmp_path)
 
 
 def test_lease_and_recovery_timing_come_from_the_environment(tmp_path):

@@ -1,9 +1,16 @@
-"""Outgoing e-mail (password reset links): SMTP when configured, otherwise the log."""
+"""Outgoing e-mail (password reset links): SMTP when configured; otherwise, in development, the
+console, and in production nothing but a warning that a mail could not be sent.
+
+A reset link is a password: it never goes to a log. Only the console mailer of development
+shows it, on the console (stderr), which is the documented way to reset a password locally
+without SMTP.
+"""
 
 from __future__ import annotations
 
 import logging
 import smtplib
+import sys
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -31,11 +38,22 @@ class SmtpMailer:
             smtp.send_message(message)
 
 
-class LogMailer:
-    """Development mailer: writes the message to the log so a person can follow the link."""
+class ConsoleMailer:
+    """Development without SMTP: prints the message on the console (stderr), not to the log."""
+
+    def __init__(self, stream=None):
+        self._stream = stream
 
     def send(self, to: str, subject: str, body: str) -> None:
-        log.info("mail to %s (no MAIL_SERVER set): %s\n%s", to, subject, body)
+        stream = self._stream or sys.stderr
+        print(f"--- mail to {to} (no MAIL_SERVER set): {subject}\n{body}---", file=stream, flush=True)
+
+
+class UnsentMailer:
+    """Production without SMTP: the mail cannot go out; says so in the log, without its body."""
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        log.warning("mail not sent (no MAIL_SERVER set): %r", subject)
 
 
 @dataclass
@@ -48,7 +66,7 @@ class FakeMailer:
         self.sent.append((to, subject, body))
 
 
-def mailer_from_config(config) -> SmtpMailer | LogMailer:
+def mailer_from_config(config) -> SmtpMailer | ConsoleMailer | UnsentMailer:
     if config.get("MAIL_SERVER"):
         return SmtpMailer(
             host=config["MAIL_SERVER"],
@@ -58,4 +76,6 @@ def mailer_from_config(config) -> SmtpMailer | LogMailer:
             use_tls=config["MAIL_USE_TLS"],
             sender=config["MAIL_FROM"],
         )
-    return LogMailer()
+    if config.get("EKATRA_ENV", "development") == "development":
+        return ConsoleMailer()
+    return UnsentMailer()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ekatra.extensions import UTCDateTime, db
@@ -54,3 +54,24 @@ class PasswordReset(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuthAttempt(db.Model):
+    """One attempt counted against a rate limit (ekatra/auth/attempts.py).
+
+    `kind` names the limit (`login-account`, `login-address`, `reset-email`, `reset-address`),
+    `key` what it counts by (a case-folded email, or a client address). A login attempt is
+    written, and committed, before the password is checked; a correct password deletes it
+    again, so what stays are the failures. Rows older than their limit's window count for
+    nothing and are deleted by the next attempt of the same kind. Kept in the database so that
+    every web process counts the same attempts.
+    """
+
+    __tablename__ = "auth_attempts"
+    __table_args__ = (Index("ix_auth_attempts_key", "kind", "key", "attempted_at"),
+                      Index("ix_auth_attempts_kind_attempted_at", "kind", "attempted_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(254))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,6 +7,7 @@ from flask.views import MethodView
 
 from ekatra import clock
 from ekatra.auth import services
+from ekatra.auth.attempts import LoginLimits, ResetMailLimits
 from ekatra.auth.schemas import (
     ForgotSchema,
     LoginSchema,
@@ -16,7 +17,7 @@ from ekatra.auth.schemas import (
     TokenResponseSchema,
 )
 from ekatra.auth.tokens import author_required, current_session_id, issue_tokens, session_ttl
-from ekatra.http import PUBLIC, Blueprint
+from ekatra.http import PUBLIC, Blueprint, client_address
 from ekatra.schemas import MessageSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Author accounts and tokens")
@@ -45,9 +46,13 @@ class Login(MethodView):
     @blp.arguments(LoginSchema, example={"email": "asha@example.org", "password": "correct horse"})
     @blp.response(200, TokenResponseSchema)
     @blp.alt_response(401, description="Wrong email or password")
+    @blp.alt_response(429, description="Too many failed logins for this email (10 in 15 minutes) "
+                                       "or from this address (50); see Retry-After")
     def post(self, body):
         """Log in: an access token and a refresh token"""
-        session = services.login(**body, now=clock.now(), session_ttl=session_ttl())
+        session = services.login(**body, now=clock.now(), session_ttl=session_ttl(),
+                                 client_address=client_address(), rounds=_rounds(),
+                                 limits=LoginLimits.from_config(current_app.config))
         tokens = issue_tokens(session)
         return {"message": "success", "token": tokens["access_token"], **tokens}
 
@@ -79,11 +84,13 @@ class Forgot(MethodView):
     @blp.arguments(ForgotSchema, example={"email": "asha@example.org"})
     @blp.response(200, MessageSchema)
     def post(self, body):
-        """Mail a password reset link (always answers 200)"""
+        """Mail a password reset link (always answers 200; at most 3 mails an hour per email)"""
         services.request_password_reset(
             email=body["email"], now=clock.now(),
             mailer=current_app.extensions["ekatra.mailer"],
             reset_url=current_app.config["PUBLIC_BASE_URL"] + "/api/auth/reset",
+            client_address=client_address(),
+            limits=ResetMailLimits.from_config(current_app.config),
         )
         return {"message": "If that email has an account, a reset link is on its way."}
 

@@ -12,14 +12,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ekatra.auth import attempts
+from ekatra.auth.attempts import LoginLimits, ResetMailLimits
 from ekatra.auth.models import Author, LoginSession, PasswordReset
 from ekatra.auth.passwords import check_password, hash_password, password_problem
-from ekatra.errors import Conflict, Invalid, NotFound, Unauthorized
+from ekatra.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from ekatra.extensions import db
 
 log = logging.getLogger(__name__)
 
 RESET_TOKEN_TTL = timedelta(hours=1)
+MAX_EMAIL_CHARS = 254
+DEFAULT_LOGIN_LIMITS = LoginLimits()
+DEFAULT_RESET_MAIL_LIMITS = ResetMailLimits()
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ def signup(*, name: str, email: str, contact: str | None, password: str, now: da
            rounds: int = 12, is_admin: bool = False) -> Author:
     _check_password_rules(password)
     email = normalise_email(email)
+    if len(email) > MAX_EMAIL_CHARS:  # case folding can lengthen it ("ß" → "ss")
+        raise Invalid("Email is too long.", {"email": [f"Longer than {MAX_EMAIL_CHARS} characters."]})
     if db.session.scalar(select(Author.id).where(Author.email == email)) is not None:
         raise Conflict("An account with this email already exists.", {"email": ["Already registered."]})
     author = Author(email=email, name=name.strip(), contact=contact, is_admin=is_admin,
@@ -58,10 +65,19 @@ def signup(*, name: str, email: str, contact: str | None, password: str, now: da
     return author
 
 
-def login(*, email: str, password: str, now: datetime, session_ttl: timedelta) -> LoginSession:
-    author = db.session.scalar(select(Author).where(Author.email == normalise_email(email)))
-    if not check_password(password, author.password_hash if author else None) or author is None:
-        raise Unauthorized("Either email or password is incorrect.")
+def login(*, email: str, password: str, now: datetime, session_ttl: timedelta,
+          client_address: str = "unknown", limits: LoginLimits = DEFAULT_LOGIN_LIMITS,
+          rounds: int = 12) -> LoginSession:
+    """A new login session, or Unauthorized; RateLimited after too many failures for this email
+    or from this client address. The attempt is counted before the password is checked (so
+    parallel guesses are bounded too) and taken back when the password is right."""
+    email = normalise_email(email)
+    reservation = attempts.reserve(limits.limits(email, client_address), now)
+    author = db.session.scalar(select(Author).where(Author.email == email))
+    if not check_password(password, author.password_hash if author else None, rounds) or author is None:
+        raise Unauthorized("Either email or password is incorrect.")  # the attempt stays counted
+    attempts.release(reservation)
+    attempts.forget(attempts.LOGIN_ACCOUNT, email)
     session = LoginSession(id=str(uuid.uuid4()), author=author, created_at=now,
                            expires_at=now + session_ttl)
     db.session.add(session)
@@ -115,12 +131,23 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def request_password_reset(*, email: str, now: datetime, mailer, reset_url: str) -> None:
-    """Mail a single-use link valid for an hour. Says nothing about whether the email exists."""
-    author = db.session.scalar(select(Author).where(Author.email == normalise_email(email)))
+def request_password_reset(*, email: str, now: datetime, mailer, reset_url: str,
+                           client_address: str = "unknown",
+                           limits: ResetMailLimits = DEFAULT_RESET_MAIL_LIMITS) -> None:
+    """Mail a single-use link valid for an hour; it ends the author's earlier links. Says nothing
+    about whether the email exists; past the limits per email and per client address, quietly
+    sends nothing (the earlier links stay valid)."""
+    email = normalise_email(email)
+    try:
+        attempts.reserve(limits.limits(email, client_address), now)
+    except RateLimited:
+        log.info("password reset mail not sent: too many asked for this email or client address")
+        return
+    author = db.session.scalar(select(Author).where(Author.email == email))
     if author is None:
         log.info("password reset asked for an unknown email")
         return
+    _end_reset_links(author.id, now)
     token = secrets.token_urlsafe(32)
     db.session.add(PasswordReset(author_id=author.id, token_hash=_token_hash(token),
                                  created_at=now, expires_at=now + RESET_TOKEN_TTL))
@@ -135,8 +162,19 @@ def request_password_reset(*, email: str, now: datetime, mailer, reset_url: str)
     )
 
 
+def _end_reset_links(author_id: int, now: datetime) -> None:
+    """Every outstanding reset link of the author stops working (in the caller's transaction)."""
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.author_id == author_id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
 def reset_password(*, token: str, new_password: str, confirm_password: str, now: datetime,
                    rounds: int = 12) -> Author:
+    """Set a new password with a reset link. The link, and every other link of the author, is
+    used up; every existing login ends."""
     if new_password != confirm_password:
         raise Invalid("new-password and confirm-password do not match.",
                       {"confirm-password": ["Does not match new-password."]})
@@ -152,6 +190,7 @@ def reset_password(*, token: str, new_password: str, confirm_password: str, now:
     if claimed.rowcount != 1:  # a concurrent request used it first
         db.session.rollback()
         raise NotFound("This reset link is unknown, used or expired.")
+    _end_reset_links(reset.author_id, now)
     author = db.session.get(Author, reset.author_id)
     author.password_hash = hash_password(new_password, rounds)
     author.updated_at = now

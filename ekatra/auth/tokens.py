@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
-from functools import wraps
 
 from flask import Flask, current_app, g, request
 from flask_jwt_extended import (
@@ -30,6 +29,7 @@ from ekatra import clock
 from ekatra.auth import services
 from ekatra.auth.models import LoginSession
 from ekatra.errors import error_body
+from ekatra.http import authenticated_by
 
 VERIFIED_HEADERS_KEPT = 4096
 
@@ -131,17 +131,13 @@ def author_required(refresh: bool = False):
     """Decorator: a valid, unrevoked author token (access, or refresh where asked).
 
     Views read the caller with `current_actor()` and `current_session_id()`; flask-jwt-extended's
-    `get_jwt()` is not set when the header was remembered."""
+    `get_jwt()` is not set when the header was remembered. The token is checked before any
+    `blp.arguments` of the view parses the request (`ekatra.http.authenticated_by`)."""
 
-    def decorate(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            verify_author_token(refresh)
-            return view(*args, **kwargs)
+    def check() -> None:
+        verify_author_token(refresh)
 
-        return wrapper
-
-    return decorate
+    return authenticated_by(check)
 
 
 def register_token_callbacks(jwt: JWTManager, app: Flask) -> None:

@@ -7,8 +7,6 @@ whose `kind` is not `learner` (so an author token is refused here).
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import current_app, g, request
 from flask_jwt_extended import create_access_token, decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
@@ -16,6 +14,7 @@ from jwt import PyJWTError
 
 from ekatra import clock
 from ekatra.errors import Invalid, Unauthorized
+from ekatra.http import authenticated_by, body_text
 from ekatra.partners import services
 from ekatra.partners.headers import reserved_name
 from ekatra.partners.models import LearnerAccount, LearnerSession
@@ -26,19 +25,14 @@ LEARNER_KIND = "learner"
 
 def partner_required(view):
     """Decorator: the ST-ACCESS-KEY and ST-SECRET-KEY headers (or the contract's body field
-    `access_secret` for the secret) must name a partner; it is put in `g.partner`."""
+    `access_secret` for the secret) must name a partner; it is put in `g.partner`. Checked before
+    the view's body is parsed (`ekatra.http.authenticated_by`)."""
+    return authenticated_by(_authenticate_partner)(view)
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        secret = request.headers.get("ST-SECRET-KEY")
-        if not secret and request.is_json:
-            body = request.get_json(silent=True)
-            if isinstance(body, dict) and isinstance(body.get("access_secret"), str):
-                secret = body["access_secret"]
-        g.partner = services.authenticate_partner(request.headers.get("ST-ACCESS-KEY"), secret)
-        return view(*args, **kwargs)
 
-    return wrapper
+def _authenticate_partner() -> None:
+    secret = request.headers.get("ST-SECRET-KEY") or body_text("access_secret")
+    g.partner = services.authenticate_partner(request.headers.get("ST-ACCESS-KEY"), secret)
 
 
 def session_ttl():

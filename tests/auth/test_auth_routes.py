@@ -224,3 +224,51 @@ def test_too_large_body_is_413(client):
                            content_type="application/json")
     assert response.status_code == 413
     assert response.is_json
+
+
+def test_a_newer_reset_link_ends_the_older_one(app, client, author):
+    client.post("/api/auth/forgot", json={"email": author.email})
+    first = _reset_token(app)
+    client.post("/api/auth/forgot", json={"email": author.email})
+    second = _reset_token(app)
+    body = {"new-password": "a brand new one", "confirm-password": "a brand new one"}
+    assert client.post(f"/api/auth/reset/{first}", json=body).status_code == 404
+    assert client.post(f"/api/auth/reset/{second}", json=body).status_code == 200
+
+
+def test_a_completed_reset_ends_every_outstanding_link(app, client, author):
+    from ekatra.auth.models import PasswordReset
+    from ekatra.extensions import db
+
+    client.post("/api/auth/forgot", json={"email": author.email})
+    other = _reset_token(app)
+    # A second link issued alongside the first (e.g. by a request racing it).
+    client.post("/api/auth/forgot", json={"email": author.email})
+    used = _reset_token(app)
+    db.session.query(PasswordReset).update({"used_at": None})
+    db.session.commit()
+    body = {"new-password": "a brand new one", "confirm-password": "a brand new one"}
+    assert client.post(f"/api/auth/reset/{used}", json=body).status_code == 200
+    assert client.post(f"/api/auth/reset/{other}", json=body).status_code == 404
+
+
+def test_without_smtp_production_logs_no_reset_link(app, client, author, caplog):
+    from ekatra.auth.mail import UnsentMailer
+
+    app.extensions["ekatra.mailer"] = UnsentMailer()
+    with caplog.at_level("DEBUG"):
+        assert client.post("/api/auth/forgot", json={"email": author.email}).status_code == 200
+    assert "mail not sent" in caplog.text
+    assert "/api/auth/reset/" not in caplog.text and author.email not in caplog.text
+
+
+def test_without_smtp_development_prints_the_link_on_the_console_not_the_log(caplog):
+    import io
+
+    from ekatra.auth.mail import ConsoleMailer
+
+    console = io.StringIO()
+    with caplog.at_level("DEBUG"):
+        ConsoleMailer(console).send("a@example.org", "Reset", "http://x/api/auth/reset/TOKEN\n")
+    assert "api/auth/reset/TOKEN" in console.getvalue()
+    assert "TOKEN" not in caplog.text

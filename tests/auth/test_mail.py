@@ -8,7 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
-from ekatra.auth.mail import LogMailer, SmtpMailer, mailer_from_config
+from ekatra.auth.mail import ConsoleMailer, SmtpMailer, UnsentMailer, mailer_from_config
 
 
 class Inbox(Message):
@@ -33,7 +33,10 @@ def smtp_server():
 
 
 def test_mailer_is_smtp_only_when_a_server_is_configured():
-    assert isinstance(mailer_from_config({"MAIL_SERVER": ""}), LogMailer)
+    assert isinstance(mailer_from_config({"MAIL_SERVER": "", "EKATRA_ENV": "development"}),
+                      ConsoleMailer)
+    assert isinstance(mailer_from_config({"MAIL_SERVER": "", "EKATRA_ENV": "production"}),
+                      UnsentMailer)
     smtp = mailer_from_config({"MAIL_SERVER": "mail.example.org", "MAIL_PORT": 25,
                                "MAIL_USERNAME": "", "MAIL_PASSWORD": "", "MAIL_USE_TLS": False,
                                "MAIL_FROM": "x@example.org"})
