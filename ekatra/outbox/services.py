@@ -74,7 +74,8 @@ def _earlier_unsent(enrollment_id, day_number, sequence):
 
 def enqueue(message: NewMessage, now: datetime) -> bool:
     """Queue one message, due now unless it says when: `held` with a hold reason, `waiting`
-    behind an unsent earlier part of its day, else `pending`. True if it was added (a second copy of a part is not)."""
+    behind an unsent earlier part of its day, else `pending`. True if it was added (a second
+    copy of a part is not)."""
     due_at, status = message.due_at or now, PENDING
     if message.hold_reason is not None:
         status = HELD

@@ -141,6 +141,19 @@ def test_a_removed_student_is_withdrawn_and_their_unsent_messages_cancelled(auth
     assert statuses == {"removed", "active"}
 
 
+def test_students_left_out_of_a_group_update_or_in_a_deleted_group_get_nothing_more_at_once(author):
+    course_id, group_id = course_and_group(author, students=(ACCRA, NEW_YORK))
+    create_delivery(author, group_id, course_id)
+    plan_due_days(datetime(2026, 12, 1, 23, 0, tzinfo=UTC))
+    response = author.put(f"/api/group/{group_id}", json={"students": [NEW_YORK]})
+    assert response.status_code == 200, response.get_json()
+    assert {m.status for m in _messages(to_phone=ACCRA["number"])} == {"cancelled"}
+    assert {m.status for m in _messages(to_phone=NEW_YORK["number"])} == {"pending", "waiting"}
+
+    assert author.delete(f"/api/group/{group_id}").status_code == 200
+    assert not {m.status for m in _messages(to_phone=NEW_YORK["number"])} - {"cancelled"}, "nothing left to send"
+
+
 def test_a_hundred_learners_in_one_zone_are_planned_in_one_set(author):
     students = [{"name": f"L{i}", "number": f"+2332412{i:05d}", "channel": "sms",
                  "timezone": "Africa/Accra"} for i in range(100)]
