@@ -45,11 +45,14 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.auth.tokens import register_token_callbacks
     from ekatra.courses.routes import blp as courses_blp
     from ekatra.deliveries.routes import blp as deliveries_blp
+    from ekatra.deliveries.services import withdraw_students
     from ekatra.groups.routes import blp as groups_blp
+    from ekatra.groups.services import when_students_removed
     from ekatra.health.routes import blp as health_blp
     from ekatra.inbound.routes import blp as twilio_blp
     from ekatra.partners.routes import blp as partners_blp
 
+    when_students_removed(withdraw_students)  # students leaving a group leave its deliveries
     register_token_callbacks(jwt, app)
     app.extensions["ekatra.mailer"] = mailer_from_config(app.config)
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,

@@ -72,3 +72,11 @@ def _configure_sqlite(dbapi_connection, _record):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 jwt = JWTManager()
+
+
+def dialect_insert(table):
+    """INSERT for the database in use, so that ON CONFLICT DO NOTHING and RETURNING are at hand
+    (PostgreSQL and SQLite spell them alike, through different classes)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(table)

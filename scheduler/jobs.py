@@ -6,7 +6,7 @@ Reading this table tells an operator everything the worker does.
 |-----------|-------|---------|
 | plan      | 5 s   | deliveries.planner.plan_due_days: due days become outbox rows |
 | dispatch  | 1 s   | outbox.dispatch.dispatch_until_idle: send what is due, under the rate limit; |
-|           |       | addresses answered with 21610 are opted out (groups.optouts) |
+|           |       | addresses answered with 21610 are opted out (deliveries.optouts) |
 | recover   | 30 s  | outbox.recovery.recover_until_idle: reconcile sends of a dead worker |
 | heartbeat | 10 s  | health.record_heartbeat: shown by GET /healthz |
 
@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ekatra import clock
-from ekatra.deliveries import planner
-from ekatra.groups import optouts
+from ekatra.deliveries import optouts, planner
 from ekatra.health import services as health
 from ekatra.outbox import dispatch, recovery
 from ekatra.outbox.sending import SendPool

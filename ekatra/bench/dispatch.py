@@ -18,13 +18,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import click
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select
 
 from ekatra import clock
 from ekatra.bench.database import bench_app, bench_environ, is_sqlite, temporary_database
 from ekatra.bench.report import percentile, show
 from ekatra.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_SMS_FROM
 from ekatra.extensions import db
+from ekatra.outbox import services as outbox
 from ekatra.outbox.models import SENT, Message
 
 UNLIMITED_RATE = 1_000_000.0  # "no --rate": a limit that never binds
@@ -64,15 +65,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 def _release_parked(parked_at, now) -> None:
     """Bring the parked messages forward: the first one, parked at `parked_at`, is due `now`."""
-    seconds = (parked_at - now).total_seconds()
-    if db.engine.dialect.name == "postgresql":
-        shift = text(f"interval '{seconds:.6f} seconds'")
-        values = {"due_at": Message.due_at - shift, "next_attempt_at": Message.next_attempt_at - shift}
-    else:  # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff'; %f keeps milliseconds
-        def shift(column):
-            return func.strftime("%Y-%m-%d %H:%M:%f", column, f"-{seconds:.3f} seconds")
-        values = {"due_at": shift(Message.due_at), "next_attempt_at": shift(Message.next_attempt_at)}
-    db.session.execute(update(Message).values(**values))
+    outbox.shift_due_times(now - parked_at)
     db.session.commit()
 
 

@@ -19,7 +19,7 @@ from ekatra.courses.services import (
 )
 from ekatra.errors import Invalid, NotFound
 from ekatra.extensions import MAX_ID, db
-from ekatra.outbox.models import forget_questions
+from ekatra.outbox.services import forget_questions
 
 
 def find_day(course: Course, number: int) -> Day:
@@ -73,7 +73,7 @@ def _replace_questions(day: Day, questions: list[dict]) -> None:
     _check_question_ids(day, questions)
     existing = {question.id: question for question in day.questions}
     listed = {fields.get("id") for fields in questions}
-    forget_questions(day.course_id, [question_id for question_id in existing if question_id not in listed])
+    forget_questions([question_id for question_id in existing if question_id not in listed])
     replacement = []
     for position, fields in enumerate(questions, 1):
         question = existing.get(fields.get("id"))
@@ -104,7 +104,7 @@ def delete_day(actor: Actor, course_id: int, number: int, now: datetime) -> None
     """Delete a day and renumber the later ones, so that days stay numbered 1..N."""
     course = find_course(actor, course_id)
     day = find_day(course, number)
-    forget_questions(course.id, [question.id for question in day.questions])
+    forget_questions([question.id for question in day.questions])
     course.days.remove(day)
     db.session.flush()
     # PostgreSQL checks the unique (course_id, number) row by row, so shifting later days down
@@ -145,7 +145,7 @@ def delete_question(actor: Actor, course_id: int, number: int, question_id: int,
     course = find_course(actor, course_id)
     day = find_day(course, number)
     question = find_question(day, question_id)
-    forget_questions(course.id, [question.id])
+    forget_questions([question.id])
     day.questions.remove(question)
     db.session.flush()
     db.session.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-from ekatra.courses.rendering import option_letter
+from ekatra.rendering.texts import option_letter
 
 DEFAULT_YES_WORDS = ("हाँ", "हां", "हा", "जी", "जी हाँ", "जी हां", "han", "haan")
 DEFAULT_NO_WORDS = ("नहीं", "नही", "ना", "nahi", "nahin")

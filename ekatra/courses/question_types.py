@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ekatra.courses.rendering import option_letter, render_question
-from ekatra.outbox.segments import MAX_BODY_CHARS
+from ekatra.rendering.segments import MAX_BODY_CHARS
+from ekatra.rendering.texts import option_letter, render_question
 
 QUESTION_TYPES = ("text", "choice", "boolean", "open")
 TYPE_ALIASES = {"q/a": "text", "qa": "text", "q&a": "text"}

@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day, Question
-from ekatra.courses.rendering import render_content, render_question
 from ekatra.errors import Conflict, NotFound
 from ekatra.extensions import MAX_ID, db
-from ekatra.outbox.segments import encoding_for, segment_count
 from ekatra.ownership import owned, owned_row
+from ekatra.rendering.segments import encoding_for, segment_count
+from ekatra.rendering.texts import render_content, render_question
 
 QUESTION_FIELDS = ("text", "type", "correct_answer", "accepted_answers", "options",
                    "feedback_correct", "feedback_incorrect")

@@ -11,12 +11,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, literal, select, text, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, case, exists, func, literal, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from ekatra.courses.models import Day, Question
-from ekatra.courses.rendering import render_content, render_question
+from ekatra.courses.models import Day
 from ekatra.deliveries import planning
 from ekatra.deliveries.models import (
     ACTIVE,
@@ -29,10 +27,12 @@ from ekatra.deliveries.models import (
     Delivery,
     Enrollment,
 )
-from ekatra.extensions import db
-from ekatra.groups.models import OptOut, Student
-from ekatra.outbox.models import CANCELLED, PENDING, Message
-from ekatra.outbox.segments import encoding_for, segment_count
+from ekatra.extensions import db, dialect_insert
+from ekatra.groups.models import Student
+from ekatra.outbox import services as outbox
+from ekatra.outbox.models import Message
+from ekatra.outbox.optouts import opted_out
+from ekatra.rendering.parts import Part, day_parts, question_part
 
 log = logging.getLogger(__name__)
 
@@ -55,58 +55,9 @@ class PlanStats:
     problems: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Part:
-    """One message of a learner's day, the same for every learner of that day."""
-
-    part: str
-    sequence: int
-    body: str
-    question_id: int | None = None
-
-    @property
-    def segments(self) -> int:
-        return segment_count(self.body)
-
-    @property
-    def encoding(self) -> str:
-        return encoding_for(self.body)
-
-
-def day_parts(day: Day) -> list[Part]:
-    """A day as it goes out: its text (in numbered parts if long), then its first question.
-
-    Later questions follow when the previous one is answered.
-    """
-    parts = [Part(f"content-{index}", index - 1, body)
-             for index, body in enumerate(render_content(day.text), 1)]
-    if day.questions:
-        parts.append(question_part(day.questions[0], len(parts)))
-    return parts
-
-
 def _is_opted_out():
     """The student's phone opted out on the student's channel (a correlated EXISTS)."""
-    return exists().where(OptOut.phone == Student.phone, OptOut.channel == Student.channel)
-
-
-def question_part(question: Question, sequence: int) -> Part:
-    """A question as a part of a learner's day ("question-<id>"), numbered by its position."""
-    return Part(f"question-{question.id}", sequence,
-                render_question(question.position, question.text, question.type, question.options or ()),
-                question.id)
-
-
-def schedule_of(delivery: Delivery) -> planning.Schedule:
-    return planning.Schedule(local_start_date=delivery.local_start_date,
-                             local_send_time=delivery.local_send_time, start_at=delivery.start_at,
-                             cadence=delivery.cadence, interval_minutes=delivery.interval_minutes)
-
-
-def _insert(model):
-    """INSERT … ON CONFLICT DO NOTHING for this database."""
-    dialect = db.engine.dialect.name
-    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+    return opted_out(Student.phone, Student.channel)
 
 
 def _write(statement):
@@ -131,7 +82,7 @@ def enroll_students(delivery: Delivery, now: datetime, *, late: bool) -> int:
     At creation day 1 is due at its regular instant; a student added later (`late`) starts
     at day 1 at their next local send time.
     """
-    schedule = schedule_of(delivery)
+    schedule = planning.schedule_of(delivery)
     not_enrolled = ~exists().where(Enrollment.delivery_id == delivery.id,
                                    Enrollment.student_id == Student.id)
     count = 0
@@ -144,7 +95,7 @@ def enroll_students(delivery: Delivery, now: datetime, *, late: bool) -> int:
                       status, literal(now, Enrollment.created_at.type),
                       literal(now, Enrollment.updated_at.type)).where(
             Student.group_id == delivery.group_id, Student.timezone == timezone, not_enrolled)
-        statement = _insert(Enrollment).from_select(
+        statement = dialect_insert(Enrollment).from_select(
             ["delivery_id", "student_id", "next_day", "next_due_at", "status", "created_at",
              "updated_at"], rows).on_conflict_do_nothing()
         count += _inserted(statement)
@@ -163,8 +114,7 @@ def withdraw_removed_students(delivery: Delivery, now: datetime) -> int:
     gone = select(Enrollment.id).where(Enrollment.delivery_id == delivery.id,
                                        Enrollment.student_id.is_(None),
                                        Enrollment.status.in_((ACTIVE, SUSPENDED)))
-    _write(update(Message).where(Message.enrollment_id.in_(gone), Message.status == PENDING)
-                       .values(status=CANCELLED, updated_at=now))
+    outbox.cancel_unsent(now, enrollment_ids=gone)
     return _write(
         update(Enrollment).where(Enrollment.id.in_(gone))
         .values(status=REMOVED, next_due_at=None, updated_at=now)).rowcount
@@ -179,37 +129,12 @@ def suspend_opted_out(delivery: Delivery, now: datetime) -> int:
         .values(status=SUSPENDED, updated_at=now)).rowcount
 
 
-_MESSAGE_COLUMNS = ["delivery_id", "enrollment_id", "day_number", "part", "sequence",
-                    "question_id", "channel", "to_phone", "body", "segments", "encoding", "due_at",
-                    "status", "attempts", "next_attempt_at", "created_at", "updated_at"]
-
-
-def _parts_table(parts: list[Part]):
-    """The parts as a derived table (a UNION ALL of literal rows: SQLite has no VALUES aliases)."""
-    rows = [select(literal(part.part, Message.part.type).label("part"),
-                   literal(part.sequence, Message.sequence.type).label("sequence"),
-                   literal(part.question_id, Message.question_id.type).label("question_id"),
-                   literal(part.body, Message.body.type).label("body"),
-                   literal(part.segments, Message.segments.type).label("segments"),
-                   literal(part.encoding, Message.encoding.type).label("encoding"))
-            for part in parts]
-    return (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("parts")
-
-
 def _insert_parts(delivery: Delivery, day_number: int, parts: list[Part], now: datetime, *where) -> int:
-    """Every part for every due enrollment matching `where`: one INSERT … SELECT (a cross join
-    of the enrollments with the parts), idempotent by the unique key."""
-    if not parts:
-        return 0
-    table = _parts_table(parts)
-    rows = (select(literal(delivery.id), Enrollment.id, literal(day_number),
-                   table.c.part, table.c.sequence, table.c.question_id, Student.channel, Student.phone,
-                   table.c.body, table.c.segments, table.c.encoding, Enrollment.next_due_at,
-                   literal(PENDING), literal(0), Enrollment.next_due_at,
-                   literal(now, Message.created_at.type), literal(now, Message.updated_at.type))
-            .select_from(Enrollment).join(Student, Student.id == Enrollment.student_id)
-            .join(table, literal(True)).where(*where))
-    return _inserted(_insert(Message).from_select(_MESSAGE_COLUMNS, rows).on_conflict_do_nothing())
+    """Every part for every due enrollment matching `where`, due at its enrollment's instant."""
+    recipients = (select(Enrollment.id, literal(delivery.id), Student.channel, Student.phone,
+                         Enrollment.next_due_at)
+                  .select_from(Enrollment).join(Student, Student.id == Enrollment.student_id).where(*where))
+    return outbox.enqueue_for(recipients, day_number, parts, now)
 
 
 def _asked(question_id: int):
@@ -263,7 +188,7 @@ def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
     days = {day.number: day for day in db.session.scalars(
         select(Day).where(Day.course_id == delivery.course_id))}
     last_day = max(days, default=0)
-    schedule = schedule_of(delivery)
+    schedule = planning.schedule_of(delivery)
     for day_number, zones in sorted(zones_by_day.items()):
         due_here = and_(Enrollment.delivery_id == delivery.id, Enrollment.status == ACTIVE,
                         Enrollment.next_day == day_number, Enrollment.next_due_at <= now,
@@ -299,7 +224,7 @@ def complete_if_done(delivery: Delivery, now: datetime) -> bool:
 
 def replan_behind(delivery: Delivery, now: datetime) -> None:
     """After a pause: learners who fell behind continue at their next regular local time."""
-    schedule = schedule_of(delivery)
+    schedule = planning.schedule_of(delivery)
     behind = db.session.execute(
         select(Enrollment.next_day, Student.timezone).distinct()
         .join(Student, Student.id == Enrollment.student_id)
@@ -365,7 +290,10 @@ def plan_due_days(now: datetime) -> PlanStats:
             stats.skipped_locked = True
             db.session.rollback()
             return stats
-        for delivery in db.session.scalars(select(Delivery).where(Delivery.status == SCHEDULED)).all():
+        # Locked (PostgreSQL): a PAUSE or STOP of a delivery being planned waits for this tick and
+        # then holds or cancels what it queued; one already being paused is left for the next tick.
+        running = select(Delivery).where(Delivery.status == SCHEDULED).with_for_update(skip_locked=True)
+        for delivery in db.session.scalars(running).all():
             stats.deliveries += 1
             _plan_one(delivery, now, stats)
         db.session.commit()

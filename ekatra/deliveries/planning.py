@@ -10,17 +10,25 @@ content is never skipped and never arrives in a flood.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache, wraps
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ekatra.errors import Invalid
+
 Cadence = Literal["daily", "weekdays", "minutes"]
 CADENCES: tuple[str, ...] = ("daily", "weekdays", "minutes")
 MIN_INTERVAL_MINUTES = 1
 MAX_INTERVAL_MINUTES = 1440
 SATURDAY = 5  # date.weekday(): Monday is 0, so 5 and 6 are the weekend
+LOCAL_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")
+# A start is a real date in this century, at most about five years ahead: the schedule's math
+# (and the last day of a 1,000-day course after it) then stays far from the calendar's ends.
+EARLIEST_START_DATE = date(2000, 1, 1)
+MAX_START_AHEAD = timedelta(days=5 * 366)
 
 
 class OutOfRange(ValueError):
@@ -91,6 +99,52 @@ class Schedule:
     @property
     def is_local(self) -> bool:
         return self.start_at is None
+
+
+def schedule_of(delivery) -> Schedule:
+    """A delivery's stored schedule (its columns) as a Schedule."""
+    return Schedule(local_start_date=delivery.local_start_date, local_send_time=delivery.local_send_time,
+                    start_at=delivery.start_at, cadence=delivery.cadence,
+                    interval_minutes=delivery.interval_minutes)
+
+
+def parse_schedule(schedule_at: str, timezone: str | None, cadence: str,
+                   interval: int | None, now: datetime) -> Schedule:
+    """The contract's `schedule_at`: local wall time, or one instant (offset or `timezone`),
+    on a date from EARLIEST_START_DATE to MAX_START_AHEAD after `now`."""
+    text = schedule_at.strip()
+    if cadence == "minutes" and interval is None:
+        raise Invalid("Cadence `minutes` needs an `interval` (1 to 1440).",
+                      {"interval": ["Required with cadence minutes."]})
+    if cadence != "minutes" and interval is not None:
+        raise Invalid("`interval` goes only with cadence `minutes`.",
+                      {"interval": ["Only with cadence minutes."]})
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid("schedule_at must look like 2026-12-01 09:00:00, or ISO 8601 with an offset.",
+                      {"schedule_at": ["Not a date and time."]}) from None
+    if moment.tzinfo is None and not LOCAL_FORMAT.match(text):
+        raise Invalid("schedule_at must look like 2026-12-01 09:00:00.",
+                      {"schedule_at": ["Not a date and time."]})
+    # The date as written, before any conversion: year 1 or 9999 must not reach the tz math.
+    latest = (now + MAX_START_AHEAD).date()
+    if not EARLIEST_START_DATE <= moment.date() <= latest:
+        problem = (f"schedule_at must be a date from {EARLIEST_START_DATE.isoformat()} to "
+                   f"{latest.isoformat()} (at most five years ahead).")
+        raise Invalid(problem, {"schedule_at": [problem]})
+    try:
+        if moment.tzinfo is None and timezone:
+            start_at = wall_to_utc(moment.date(), moment.time(), zone(timezone))
+            return Schedule(start_at=start_at, cadence=cadence, interval_minutes=interval)
+        if moment.tzinfo is not None:
+            return Schedule(start_at=moment.astimezone(UTC), cadence=cadence, interval_minutes=interval)
+        return Schedule(local_start_date=moment.date(), local_send_time=moment.time().replace(microsecond=0),
+                        cadence=cadence, interval_minutes=interval)
+    except ValueError as problem:
+        field_name = "timezone" if timezone and moment.tzinfo is None else "schedule_at"
+        raise Invalid(str(problem), {field_name: [str(problem)]}) from None
+
 
 
 @lru_cache(maxsize=1024)

@@ -6,8 +6,9 @@ Read-only; a few grouped queries per delivery, whatever the number of learners.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 
 from ekatra import spreadsheets
 from ekatra.auth.services import Actor
@@ -16,9 +17,10 @@ from ekatra.deliveries.models import Delivery, Enrollment
 from ekatra.deliveries.services import answer_counts, find_delivery
 from ekatra.extensions import db
 from ekatra.groups.models import Student
-from ekatra.groups.services import find_group, opted_out_pairs
+from ekatra.groups.services import find_group
 from ekatra.inbound.models import Answer
 from ekatra.outbox.models import DELIVERED, READ, SENT, UNDELIVERED, Message
+from ekatra.outbox.optouts import opted_out_pairs
 from ekatra.ownership import owned
 
 # A day counts as sent once its first part was accepted by the provider, delivered once the
@@ -54,15 +56,29 @@ class DeliveryProgress:
                 "completion_percent": round(100 * sent / possible, 1) if possible else 0.0}
 
 
-def _day_counts(delivery_id: int) -> dict[int, tuple[int, int]]:
+@dataclass(frozen=True)
+class DayCounts:
+    """How far a learner got: days sent (the first part of the day accepted by the provider),
+    days delivered (that part confirmed delivered), and when the last of those parts was sent."""
+
+    sent: int = 0
+    delivered: int = 0
+    last_sent_at: datetime | None = None
+
+
+def day_counts(enrollment_ids) -> dict[int, DayCounts]:
+    """The one definition of days a learner received, per enrollment (`enrollment_ids`: ids or a
+    SELECT of them), for the progress report, the delivery view and the partner API."""
+    first_sent = and_(Message.status.in_(SENT_STATUSES), Message.part == FIRST_PART)
     counts = {}
-    for enrollment_id, sent, delivered in db.session.execute(
+    for enrollment_id, sent, delivered, last_sent_at in db.session.execute(
             select(Message.enrollment_id,
                    func.sum(case((Message.status.in_(SENT_STATUSES), 1), else_=0)),
-                   func.sum(case((Message.status.in_(DELIVERED_STATUSES), 1), else_=0)))
-            .where(Message.delivery_id == delivery_id, Message.part == FIRST_PART)
+                   func.sum(case((Message.status.in_(DELIVERED_STATUSES), 1), else_=0)),
+                   func.max(case((first_sent, Message.sent_at), else_=None)))
+            .where(Message.enrollment_id.in_(enrollment_ids), Message.part == FIRST_PART)
             .group_by(Message.enrollment_id)):
-        counts[enrollment_id] = (sent or 0, delivered or 0)
+        counts[enrollment_id] = DayCounts(sent or 0, delivered or 0, last_sent_at)
     return counts
 
 
@@ -84,7 +100,8 @@ def _progress(delivery: Delivery) -> DeliveryProgress:
     rows = db.session.execute(
         select(Enrollment, Student).outerjoin(Student, Student.id == Enrollment.student_id)
         .where(Enrollment.delivery_id == delivery.id).order_by(Enrollment.student_id, Enrollment.id)).all()
-    day_counts, answers = _day_counts(delivery.id), answer_counts(delivery.id)
+    received_days = day_counts(select(Enrollment.id).where(Enrollment.delivery_id == delivery.id))
+    answers = answer_counts(delivery.id)
     # Whether the phone opted out (it holds for every author); never why, when or with what text.
     opted_out = opted_out_pairs(student.phone for _, student in rows if student)
     replies = _last_answers(delivery.id)
@@ -93,12 +110,13 @@ def _progress(delivery: Delivery) -> DeliveryProgress:
     for enrollment, student in rows:
         key = (student.phone, student.channel) if student else None
         last_reply, last_reply_at = replies.get(enrollment.id, (None, None))
-        sent, delivered = day_counts.get(enrollment.id, (0, 0))
+        received = received_days.get(enrollment.id, DayCounts())
         answered, correct = answers.get(enrollment.id, (0, 0))
         progress.learners.append({
             "student_id": enrollment.student_id, "name": student.name if student else None,
             "number": student.phone if student else None, "channel": student.channel if student else None,
-            "enrollment_status": enrollment.status, "days_sent": sent, "days_delivered": delivered,
+            "enrollment_status": enrollment.status, "days_sent": received.sent,
+            "days_delivered": received.delivered,
             "questions_answered": answered, "answers_correct": correct, "last_reply": last_reply,
             "last_reply_at": last_reply_at, "opted_out": key in opted_out})
     return progress

@@ -8,8 +8,8 @@ from ekatra.schemas import BaseSchema, MessageSchema
 
 CADENCES = ("daily", "weekdays", "minutes")
 ACTIONS = ("PAUSE", "RESUME", "STOP")
-MESSAGE_STATUSES = ("pending", "sending", "sent", "delivered", "read", "undelivered", "failed",
-                    "cancelled", "skipped")
+MESSAGE_STATUSES = ("waiting", "pending", "held", "sending", "sent", "delivered", "read", "undelivered",
+                    "failed", "cancelled", "skipped")
 
 
 class DeliveryCreateSchema(BaseSchema):
@@ -136,7 +136,12 @@ class OutboxMessageSchema(BaseSchema):
     day = fields.Integer(attribute="day_number", allow_none=True)
     part = fields.String()
     body = fields.String()
-    status = fields.String()
+    status = fields.String(metadata={
+        "description": "waiting (behind an earlier part of the day), pending, held (see hold_reason), "
+                       "sending, sent, delivered, read, undelivered, failed, cancelled, skipped",
+        "example": "pending"})
+    hold_reason = fields.String(allow_none=True, metadata={
+        "description": "Why a held message waits (`paused`: its delivery is paused).", "example": None})
     attempts = fields.Integer()
     segments = fields.Integer()
     encoding = fields.String()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import Row, bindparam, case, func, select, update
 
@@ -14,28 +13,27 @@ from ekatra.courses.models import Course, Day
 from ekatra.courses.services import find_course
 from ekatra.deliveries import planning
 from ekatra.deliveries.models import (
+    ACTIVE,
     FINISHED,
     PAUSED,
+    REMOVED,
     SCHEDULED,
     STOPPED,
+    SUSPENDED,
     Delivery,
     Enrollment,
 )
-from ekatra.deliveries.planner import enroll_students, replan_behind, schedule_of
+from ekatra.deliveries.planner import enroll_students, replan_behind
 from ekatra.errors import Invalid, InvalidState, NotFound
 from ekatra.extensions import MAX_ID, db
 from ekatra.groups.models import Group, Student
 from ekatra.groups.services import find_group
 from ekatra.inbound.models import Answer
-from ekatra.outbox.models import CANCELLED, PENDING, Message
+from ekatra.outbox import services as outbox
+from ekatra.outbox.models import Message
 from ekatra.ownership import owned
 
 DELIVERY_NOT_FOUND = "Delivery not found!!"
-LOCAL_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$")
-# A start is a real date in this century, at most about five years ahead: the schedule's math
-# (and the last day of a 1,000-day course after it) then stays far from the calendar's ends.
-EARLIEST_START_DATE = date(2000, 1, 1)
-MAX_START_AHEAD = timedelta(days=5 * 366)
 
 # action → (states it may be taken from, state it leads to)
 TRANSITIONS = {
@@ -43,47 +41,6 @@ TRANSITIONS = {
     "RESUME": ((PAUSED,), SCHEDULED),
     "STOP": ((SCHEDULED, PAUSED), STOPPED),
 }
-
-
-def parse_schedule(schedule_at: str, timezone: str | None, cadence: str,
-                   interval: int | None, now: datetime) -> planning.Schedule:
-    """The contract's `schedule_at`: local wall time, or one instant (offset or `timezone`),
-    on a date from EARLIEST_START_DATE to MAX_START_AHEAD after `now`."""
-    text = schedule_at.strip()
-    if cadence == "minutes" and interval is None:
-        raise Invalid("Cadence `minutes` needs an `interval` (1 to 1440).",
-                      {"interval": ["Required with cadence minutes."]})
-    if cadence != "minutes" and interval is not None:
-        raise Invalid("`interval` goes only with cadence `minutes`.",
-                      {"interval": ["Only with cadence minutes."]})
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise Invalid("schedule_at must look like 2026-12-01 09:00:00, or ISO 8601 with an offset.",
-                      {"schedule_at": ["Not a date and time."]}) from None
-    if moment.tzinfo is None and not LOCAL_FORMAT.match(text):
-        raise Invalid("schedule_at must look like 2026-12-01 09:00:00.",
-                      {"schedule_at": ["Not a date and time."]})
-    # The date as written, before any conversion: year 1 or 9999 must not reach the tz math.
-    latest = (now + MAX_START_AHEAD).date()
-    if not EARLIEST_START_DATE <= moment.date() <= latest:
-        problem = (f"schedule_at must be a date from {EARLIEST_START_DATE.isoformat()} to "
-                   f"{latest.isoformat()} (at most five years ahead).")
-        raise Invalid(problem, {"schedule_at": [problem]})
-    try:
-        if moment.tzinfo is None and timezone:
-            zone = planning.zone(timezone)
-            start_at = planning.wall_to_utc(moment.date(), moment.time(), zone)
-            return planning.Schedule(start_at=start_at, cadence=cadence, interval_minutes=interval)
-        if moment.tzinfo is not None:
-            return planning.Schedule(start_at=moment.astimezone(UTC), cadence=cadence,
-                                     interval_minutes=interval)
-        return planning.Schedule(local_start_date=moment.date(),
-                                 local_send_time=moment.time().replace(microsecond=0),
-                                 cadence=cadence, interval_minutes=interval)
-    except ValueError as problem:
-        field_name = "timezone" if timezone and moment.tzinfo is None else "schedule_at"
-        raise Invalid(str(problem), {field_name: [str(problem)]}) from None
 
 
 def find_delivery(actor: Actor, delivery_id: int) -> Delivery:
@@ -107,7 +64,7 @@ def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at:
     if not db.session.scalar(select(func.count()).select_from(Student)
                              .where(Student.group_id == group.id)):
         raise Invalid("The group has no students to deliver to.", {"group": ["Has no students."]})
-    schedule = parse_schedule(schedule_at, timezone, cadence, interval, now)
+    schedule = planning.parse_schedule(schedule_at, timezone, cadence, interval, now)
     delivery = Delivery(owner_id=actor.author_id, course_id=course.id, group_id=group.id,
                         local_start_date=schedule.local_start_date,
                         local_send_time=schedule.local_send_time, start_at=schedule.start_at,
@@ -135,8 +92,12 @@ def change_status(actor: Actor, delivery_id: int, action: str, now: datetime) ->
         raise InvalidState(f"Cannot {action} a delivery that is {delivery.status.upper()}"
                            + (": STOP is final." if delivery.status == STOPPED else "."))
     delivery.status, delivery.updated_at = target, now
+    # The delivery's row first: a planner tick planning it (which locks it) ends before the
+    # outbox changes below, so they see every message it queued.
+    db.session.flush()
     if action == "PAUSE":
         delivery.paused_at = now
+        outbox.hold(delivery.id, now)
     elif action == "RESUME":
         delivery.paused_at = None
         try:
@@ -145,15 +106,25 @@ def change_status(actor: Actor, delivery_id: int, action: str, now: datetime) ->
             db.session.rollback()
             raise InvalidState(f"Cannot RESUME: the delivery's schedule {problem}; STOP it and "
                                "schedule the course again.") from None
+        outbox.release(delivery.id, now)
     else:
         delivery.stopped_at = now
-        # Not synchronised: no message is loaded here, and the ORM would first fetch every id.
-        db.session.execute(update(Message).where(Message.delivery_id == delivery.id,
-                                                 Message.status == PENDING)
-                           .values(status=CANCELLED, updated_at=now),
-                           execution_options={"synchronize_session": False})
+        outbox.cancel_unsent(now, delivery_id=delivery.id)
     db.session.commit()
     return delivery
+
+
+def withdraw_students(student_ids: list[int], now: datetime) -> None:
+    """These students leave their groups (before their rows are deleted): their enrollments
+    become `removed` and their unsent messages `cancelled`, in the caller's transaction."""
+    if not student_ids:
+        return
+    enrollments = select(Enrollment.id).where(Enrollment.student_id.in_(student_ids))
+    outbox.cancel_unsent(now, enrollment_ids=enrollments)
+    db.session.execute(update(Enrollment).where(Enrollment.student_id.in_(student_ids),
+                                                Enrollment.status.in_((ACTIVE, SUSPENDED)))
+                       .values(status=REMOVED, next_due_at=None, updated_at=now),
+                       execution_options={"synchronize_session": False})
 
 
 # Reading --------------------------------------------------------------------------------------
@@ -312,7 +283,7 @@ def delivery_schedule(actor: Actor, delivery_id: int) -> list[dict]:
     time; later days follow at the regular slots after it, exactly as the planner will go.
     """
     delivery = find_delivery(actor, delivery_id)
-    schedule = schedule_of(delivery)
+    schedule = planning.schedule_of(delivery)
     last_day = db.session.scalar(select(func.max(Day.number)).where(Day.course_id == delivery.course_id)) or 0
     planned: dict[int, dict[int, datetime]] = defaultdict(dict)
     for enrollment_id, day_number, due in db.session.execute(

@@ -1,4 +1,4 @@
-"""Groups (cohorts of learners), their students, and the phones that opted out of messages."""
+"""Groups (cohorts of learners) and their students."""
 
 from __future__ import annotations
 
@@ -78,27 +78,6 @@ class Student(db.Model):
 
     group: Mapped[Group] = relationship(back_populates="students")
 
-    # Not a column: services that show students set it from `opt_outs` (see opted_out_pairs).
+    # Not a column: services that show students set it from `opt_outs` (outbox.optouts).
     opted_out = False
 
-
-class OptOut(db.Model):
-    """A phone that asked not to be messaged on a channel; it holds for every group and delivery.
-
-    Made by a STOP-family keyword (`keyword`), the provider's "unsubscribed" error 21610
-    (`provider`) or the API (`api`); `since_at` is when. The row is deleted when the learner
-    sends START. At most one row per (phone, channel).
-    """
-
-    __tablename__ = "opt_outs"
-    __table_args__ = (
-        UniqueConstraint("phone", "channel"),
-        CheckConstraint("channel IN ('sms', 'whatsapp')", name="channel"),
-        CheckConstraint("source IN ('keyword', 'provider', 'api')", name="source"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(PHONE_MAX_CHARS))
-    channel: Mapped[str] = mapped_column(String(CHANNEL_MAX_CHARS))
-    since_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    source: Mapped[str] = mapped_column(String(16))

@@ -96,7 +96,7 @@ class GroupById(MethodView):
     @author_required()
     def delete(self, group_id):
         """Delete a group and its students"""
-        services.delete_group(current_actor(), group_id)
+        services.delete_group(current_actor(), group_id, now=clock.now())
         return {"message": "success"}
 
 
@@ -134,7 +134,7 @@ class GroupStudent(MethodView):
     @author_required()
     def delete(self, group_id, student_id):
         """Remove one student from a group"""
-        services.remove_student(current_actor(), group_id, student_id)
+        services.remove_student(current_actor(), group_id, student_id, now=clock.now())
         return {"message": "success"}
 
 

@@ -1,8 +1,12 @@
-"""Groups and their students: create, change, import and export; which phones opted out."""
+"""Groups and their students: create, change, import and export (with which phones opted out).
+
+What removing students means elsewhere (their enrollments, their unsent messages) is not
+this package's business: `when_students_removed` registers what to call, in the same transaction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -14,28 +18,33 @@ from ekatra.auth.services import Actor
 from ekatra.errors import Conflict, Invalid, NotFound
 from ekatra.extensions import MAX_ID, db
 from ekatra.groups import models
-from ekatra.groups.models import Group, OptOut, Student
+from ekatra.groups.models import Group, Student
 from ekatra.groups.phones import canonical_timezone, check_student, is_given, normalise_channel
+from ekatra.outbox.models import OptOut
+from ekatra.outbox.optouts import opted_out_pairs
 from ekatra.ownership import owned, owned_row
 
 GROUP_NOT_FOUND = "Group not found!!"
 STUDENT_NOT_FOUND = "Student not found"
-_IN_CLAUSE_SIZE = 500
+
+StudentsRemoved = Callable[[list[int], datetime], None]
+_on_students_removed: list[StudentsRemoved] = []
+
+
+def when_students_removed(callback: StudentsRemoved) -> None:
+    """Call `callback(student_ids, now)` inside the transaction that removes these students,
+    before their rows go (create_app registers the deliveries' withdrawal)."""
+    if callback not in _on_students_removed:
+        _on_students_removed.append(callback)
+
+
+def _removing(student_ids: list[int], now: datetime) -> None:
+    if student_ids:
+        for callback in _on_students_removed:
+            callback(student_ids, now)
 
 
 # Reading ----------------------------------------------------------------------------------
-
-
-def opted_out_pairs(phones: Iterable[str]) -> set[tuple[str, str]]:
-    """The (phone, channel) pairs among `phones` that are in `opt_outs`."""
-    unique = sorted(set(phones))
-    pairs: set[tuple[str, str]] = set()
-    for start in range(0, len(unique), _IN_CLAUSE_SIZE):
-        chunk = unique[start:start + _IN_CLAUSE_SIZE]
-        rows = db.session.execute(
-            select(OptOut.phone, OptOut.channel).where(OptOut.phone.in_(chunk)))
-        pairs.update((phone, channel) for phone, channel in rows)
-    return pairs
 
 
 def _mark_opt_outs(groups: Sequence[Group]) -> None:
@@ -276,6 +285,7 @@ def _replace_students(group: Group, items: Sequence[Mapping], now: datetime) -> 
     # The unique (group, phone) constraint is checked row by row: free the phones of removed
     # students, and of students whose phone changes, before any row takes a freed phone.
     removed = {student.id for student in unclaimed.values()}
+    _removing(sorted(removed), now)
     group.students = [student for student in group.students if student.id not in removed]
     moving = [student for index, student in matched.items()
               if student.phone != cleaned[index]["phone"]]
@@ -289,8 +299,10 @@ def _replace_students(group: Group, items: Sequence[Mapping], now: datetime) -> 
             group.students.append(_new_student(clean, now))
 
 
-def delete_group(actor: Actor, group_id: int) -> None:
+def delete_group(actor: Actor, group_id: int, *, now: datetime) -> None:
+    """Delete the group and its students (who leave every delivery to it)."""
     group = find_group(actor, group_id)
+    _removing(list(db.session.scalars(select(Student.id).where(Student.group_id == group.id))), now)
     db.session.execute(delete(Student).where(Student.group_id == group.id))
     db.session.delete(group)
     db.session.commit()
@@ -337,6 +349,9 @@ def update_student(actor: Actor, group_id: int, student_id: int, fields: Mapping
     return student
 
 
-def remove_student(actor: Actor, group_id: int, student_id: int) -> None:
-    db.session.delete(_student(actor, group_id, student_id))
+def remove_student(actor: Actor, group_id: int, student_id: int, *, now: datetime) -> None:
+    """Remove the student; their unsent messages are cancelled at once."""
+    student = _student(actor, group_id, student_id)
+    _removing([student.id], now)
+    db.session.delete(student)
     db.session.commit()

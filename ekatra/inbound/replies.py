@@ -2,7 +2,7 @@
 
 A reply is stored once per provider sid (Twilio retries webhooks; the unique sid makes a retry a
 no-op). Whatever it leads to — feedback, the next question, the help text — goes into the outbox
-as `pending` rows due now; the worker sends them. Nothing is sent from the webhook itself.
+due now; the worker sends them. Nothing is sent from the webhook itself.
 
 Order of reading a reply (each compared after normalisation: case, spacing, punctuation):
 1. an opt-out keyword (STOP, …): the phone is opted out on that channel, for every group;
@@ -24,21 +24,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ekatra.courses.grading import boolean_forms, grade, normalise
 from ekatra.courses.models import Question
-from ekatra.courses.rendering import render_feedback
+from ekatra.deliveries import optouts
 from ekatra.deliveries.models import ACTIVE, COMPLETED, FINISHED, PAUSED, SCHEDULED, Delivery, Enrollment
-from ekatra.deliveries.planner import question_part
-from ekatra.extensions import db
-from ekatra.groups import optouts
+from ekatra.extensions import db, dialect_insert
 from ekatra.groups.models import Student
 from ekatra.inbound.models import ANSWERED, HELP, OPTED_IN, OPTED_OUT, UNMATCHED, Answer, InboundMessage
-from ekatra.outbox.models import DELIVERED, PENDING, READ, SENDING, SENT, Message
-from ekatra.outbox.segments import encoding_for, segment_count
+from ekatra.outbox import services as outbox
+from ekatra.outbox.models import DELIVERED, PAUSED_REASON, READ, SENDING, SENT, Message
+from ekatra.outbox.optouts import KEYWORD, is_opted_out
 from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
+from ekatra.rendering.parts import question_part
+from ekatra.rendering.texts import render_feedback
 
 log = logging.getLogger(__name__)
 
@@ -83,29 +83,12 @@ def address(raw: str) -> tuple[str, str]:
     return raw, SMS
 
 
-def _insert(model):
-    return (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(model)
-
-
-def _queue(*, phone: str, channel: str, body: str, now: datetime, part: str, sequence: int = 0,
-           enrollment: Enrollment | None = None, day_number: int | None = None,
-           question_id: int | None = None) -> None:
-    """One outbox row due now (idempotent on (enrollment, day, part))."""
-    statement = _insert(Message).values(
-        delivery_id=enrollment.delivery_id if enrollment else None,
-        enrollment_id=enrollment.id if enrollment else None,
-        day_number=day_number, part=part, sequence=sequence, question_id=question_id, channel=channel,
-        to_phone=phone, body=body, segments=segment_count(body), encoding=encoding_for(body), due_at=now,
-        status=PENDING, attempts=0, next_attempt_at=now, created_at=now, updated_at=now)
-    db.session.execute(statement.on_conflict_do_nothing())
-
-
 def _open_question(phone: str, channel: str):
     """The latest question sent to this phone on this channel that has no answer yet."""
     answered = exists().where(Answer.enrollment_id == Message.enrollment_id,
                               Answer.question_id == Message.question_id)
     return db.session.execute(
-        select(Message, Enrollment, Question)
+        select(Message, Enrollment, Question, Delivery.status)
         .join(Enrollment, Enrollment.id == Message.enrollment_id)
         .join(Delivery, Delivery.id == Enrollment.delivery_id)
         .join(Question, Question.id == Message.question_id)
@@ -121,7 +104,7 @@ def _answer(inbound: InboundMessage, body: str, settings: ReplySettings, now: da
     found = _open_question(inbound.from_phone, inbound.channel)
     if found is None:
         raise LookupError
-    message, enrollment, question = found
+    message, enrollment, question, delivery_status = found
     is_correct = grade(type=question.type, reply=body, correct_answer=question.correct_answer,
                        accepted_answers=question.accepted_answers or (), options=question.options or (),
                        forms=settings.boolean_forms)
@@ -137,11 +120,15 @@ def _answer(inbound: InboundMessage, body: str, settings: ReplySettings, now: da
     inbound.delivery_id = enrollment.delivery_id
     last = db.session.scalar(select(func.max(Message.sequence)).where(
         Message.enrollment_id == enrollment.id, Message.day_number == message.day_number)) or 0
-    common = {"phone": inbound.from_phone, "channel": inbound.channel, "now": now, "enrollment": enrollment,
-              "day_number": message.day_number}
-    _queue(**common, part=f"feedback-{question.id}", sequence=last + 1,
-           body=render_feedback(is_correct, question.type, question.correct_answer, question.options or (),
-                                question.feedback_correct, question.feedback_incorrect))
+    # A paused delivery's answers are graded now; what they lead to waits for RESUME.
+    common = {"channel": inbound.channel, "to_phone": inbound.from_phone,
+              "delivery_id": enrollment.delivery_id, "enrollment_id": enrollment.id,
+              "day_number": message.day_number,
+              "hold_reason": PAUSED_REASON if delivery_status == PAUSED else None}
+    outbox.enqueue(outbox.NewMessage(
+        **common, part=f"feedback-{question.id}", sequence=last + 1,
+        body=render_feedback(is_correct, question.type, question.correct_answer, question.options or (),
+                             question.feedback_correct, question.feedback_incorrect)), now)
     following = db.session.scalar(
         select(Question).where(Question.day_id == question.day_id, Question.position > question.position)
         .order_by(Question.position).limit(1))
@@ -149,7 +136,8 @@ def _answer(inbound: InboundMessage, body: str, settings: ReplySettings, now: da
         Message.enrollment_id == enrollment.id, Message.question_id == following.id)))
     if following is not None and not already_asked:
         part = question_part(following, last + 2)
-        _queue(**common, part=part.part, sequence=part.sequence, body=part.body, question_id=following.id)
+        outbox.enqueue(outbox.NewMessage(**common, part=part.part, sequence=part.sequence, body=part.body,
+                                         question_id=following.id), now)
     return is_correct
 
 
@@ -161,8 +149,8 @@ def _send_help(inbound: InboundMessage, settings: ReplySettings, now: datetime, 
                                    .values(help_day=now.date()))
         except IntegrityError:
             return False
-    _queue(phone=inbound.from_phone, channel=inbound.channel, body=settings.help_text, now=now,
-           part=f"help-{inbound.id}")
+    outbox.enqueue(outbox.NewMessage(channel=inbound.channel, to_phone=inbound.from_phone,
+                                     body=settings.help_text, part=f"help-{inbound.id}"), now)
     return True
 
 
@@ -177,7 +165,7 @@ def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, n
     phone, channel = address(from_)
     body = body or ""
     try:
-        inserted = db.session.execute(_insert(InboundMessage).values(
+        inserted = db.session.execute(dialect_insert(InboundMessage).values(
             provider_sid=provider_sid, from_phone=phone, to_phone=to, channel=channel, body=body,
             received_at=now, outcome=UNMATCHED).on_conflict_do_nothing().returning(InboundMessage.id)).first()
         if inserted is None:  # Twilio retried a webhook we already handled
@@ -190,9 +178,9 @@ def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, n
         inbound.student_id = _some_student(phone, channel)
         keyword = normalise(body)
         is_correct = None
-        opted_out = optouts.is_opted_out(phone, channel)
+        opted_out = is_opted_out(phone, channel)
         if keyword in settings.opt_out_keywords:
-            optouts.opt_out(phone, channel, optouts.KEYWORD, now)
+            optouts.opt_out(phone, channel, KEYWORD, now)
             inbound.outcome = OPTED_OUT
         elif keyword in settings.opt_in_keywords and (opted_out or keyword not in settings.boolean_forms):
             optouts.opt_in(phone, channel, now)

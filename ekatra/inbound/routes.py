@@ -7,9 +7,10 @@ from flask.views import MethodView
 
 from ekatra import clock
 from ekatra.http import PUBLIC, Blueprint
-from ekatra.inbound import replies, services
+from ekatra.inbound import replies
 from ekatra.inbound.schemas import InboundMessageSchema, StatusCallbackSchema
 from ekatra.inbound.signatures import twilio_signed
+from ekatra.outbox import status
 
 blp = Blueprint("twilio", __name__, url_prefix="/twilio",
                 description="Webhooks called by Twilio, signed with X-Twilio-Signature")
@@ -31,9 +32,9 @@ class StatusCallback(MethodView):
     @blp.arguments(StatusCallbackSchema, location="form")
     def post(self, form):
         """Message status callback from Twilio (sent, delivered, read, undelivered, failed)"""
-        services.record_status(form["message_sid"], form["message_status"], now=clock.now(),
-                               to=form["to"], error_code=form["error_code"],
-                               error_message=form["error_message"])
+        status.record_status(form["message_sid"], form["message_status"], now=clock.now(),
+                             to=form["to"], error_code=form["error_code"],
+                             error_message=form["error_message"])
         return twiml_ok()
 
 

@@ -3,8 +3,10 @@
 A claim is one statement that moves due `pending` rows to `sending` with a lease. On
 PostgreSQL the selection takes `FOR UPDATE SKIP LOCKED`, so several workers claim disjoint
 batches without waiting for each other; SQLite has one writer and needs no lock clause.
-Results are written back in bulk (one executemany UPDATE per outcome), each guarded by the
-claim it belongs to, so a worker whose lease was taken over cannot overwrite the new owner.
+Results are written back in bulk (`record_outcomes`: one executemany UPDATE per kind of
+outcome, typed values in), each guarded by the claim it belongs to, so a worker whose lease was
+taken over cannot overwrite the new owner; in the same transaction the next `waiting` part of
+each day whose part ended becomes `pending`.
 """
 
 from __future__ import annotations
@@ -14,13 +16,24 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, case, exists, func, literal, select, update
 
-from ekatra.deliveries.models import PAUSED, STOPPED, Delivery, Enrollment
 from ekatra.extensions import db
-from ekatra.outbox.models import CANCELLED, FAILED, PENDING, SENDING, SENT, UNSENT, Message
+from ekatra.outbox.models import (
+    CANCELLED,
+    FAILED,
+    HELD,
+    OPTED_OUT_REASON,
+    PAUSED_REASON,
+    PENDING,
+    SENDING,
+    SENT,
+    SKIPPED,
+    STOPPED_REASON,
+    UNSENT,
+    WAITING,
+    Message,
+)
 
 messages = Message.__table__
-deliveries = Delivery.__table__
-enrollments = Enrollment.__table__
 
 
 @dataclass(frozen=True)
@@ -69,44 +82,36 @@ def _locked(candidate, selection):
 
 
 def _claimable(now: datetime):
-    """Due pending rows that are not held back (see `claim_batch`), oldest first."""
+    """Due pending rows, oldest first: one range scan of the partial claim index, no join.
+
+    What must wait is not `pending`: a later part of a learner's day is `waiting`, a paused
+    delivery's rows are `held`, a stopped delivery's or a removed learner's are `cancelled`, an
+    opted-out phone's are `skipped`, each set by the change that causes it."""
     candidate = messages.alias("candidate")
-    earlier = messages.alias("earlier")
-    earlier_part_unsent = exists().where(
-        earlier.c.enrollment_id == candidate.c.enrollment_id,
-        earlier.c.day_number == candidate.c.day_number,
-        earlier.c.sequence < candidate.c.sequence,
-        earlier.c.status.in_(UNSENT))
-    delivery_on_hold = exists().where(deliveries.c.id == candidate.c.delivery_id,
-                                      deliveries.c.status.in_((PAUSED, STOPPED)))
-    # A learner's student row was deleted (removed from the group): the planner cancels
-    # their messages on its next tick; until then none of them goes out.
-    student_removed = exists().where(enrollments.c.id == candidate.c.enrollment_id,
-                                     enrollments.c.student_id.is_(None))
     return candidate, (select(candidate.c.id)
-                       .where(candidate.c.status == PENDING, candidate.c.next_attempt_at <= now,
-                              ~earlier_part_unsent, ~delivery_on_hold, ~student_removed)
+                       .where(candidate.c.status == PENDING, candidate.c.next_attempt_at <= now)
                        .order_by(candidate.c.next_attempt_at, candidate.c.id))
+
+
+def claim_statement(now: datetime, limit: int, lease_seconds: float):
+    """The claim: `pending` rows due by `now` become `sending`, leased for `lease_seconds`."""
+    candidate, selection = _claimable(now)
+    return (update(messages)
+            .where(messages.c.id.in_(_locked(candidate, selection.limit(limit))),
+                   messages.c.status == PENDING)
+            .values(status=SENDING, claimed_at=now, lease_until=now + timedelta(seconds=lease_seconds),
+                    attempts=messages.c.attempts + 1, updated_at=now)
+            .returning(*_RETURNED))
 
 
 def claim_batch(now: datetime, limit: int, lease_seconds: float) -> list[ClaimedMessage]:
     """Move up to `limit` due messages to `sending`, leased until now + `lease_seconds`. Commits.
 
-    Held back: a part of a learner's day while an earlier part (lower `sequence`, same
-    enrollment and day) is still pending or sending, so the parts arrive in order; and the
-    messages of a paused delivery (they go out when it resumes) or a stopped one.
-    Each claim counts as an attempt.
+    Only `pending` rows are claimed (see `_claimable`). Each claim counts as an attempt.
     """
     if limit <= 0:
         return []
-    candidate, selection = _claimable(now)
-    lease_until = now + timedelta(seconds=lease_seconds)
-    statement = (update(messages)
-                 .where(messages.c.id.in_(_locked(candidate, selection.limit(limit))),
-                        messages.c.status == PENDING)
-                 .values(status=SENDING, claimed_at=now, lease_until=lease_until,
-                         attempts=messages.c.attempts + 1, updated_at=now)
-                 .returning(*_RETURNED))
+    statement = claim_statement(now, limit, lease_seconds)
     try:
         rows = db.session.execute(statement).all()
         db.session.commit()
@@ -118,64 +123,154 @@ def claim_batch(now: datetime, limit: int, lease_seconds: float) -> list[Claimed
     return claimed
 
 
-def _unless_stopped():
-    """`pending` again, unless the delivery was stopped meanwhile (then `cancelled`)."""
-    stopped = exists().where(deliveries.c.id == messages.c.delivery_id, deliveries.c.status == STOPPED)
-    return case((stopped, literal(CANCELLED)), else_=literal(PENDING))
+@dataclass(frozen=True)
+class Sent:
+    """The provider accepted the message."""
+
+    message_id: int
+    claimed_at: datetime
+    provider_sid: str
+    sent_at: datetime
+    provider_status: str | None = None
+    segments: int | None = None  # None: keep the segments counted when it was queued
 
 
-def _held_by(claimed_at_param: str = "b_claimed_at"):
-    """The row is still `sending` under the claim that wrote `claimed_at`."""
-    return and_(messages.c.id == bindparam("b_id"), messages.c.status == SENDING,
-                messages.c.claimed_at == bindparam(claimed_at_param))
+@dataclass(frozen=True)
+class Retry:
+    """Not sent; try again at `next_attempt_at`."""
+
+    message_id: int
+    claimed_at: datetime
+    next_attempt_at: datetime
+    error_code: int | None = None
+    error_message: str | None = None
 
 
-def mark_sent(rows: list[dict], now: datetime) -> None:
-    """rows: b_id, b_claimed_at, b_sid, b_provider_status, b_segments (None: keep), b_sent_at."""
-    if rows:
-        db.session.execute(update(messages).where(_held_by()).values(
-            status=SENT, provider_sid=bindparam("b_sid"), provider_status=bindparam("b_provider_status"),
-            segments=func.coalesce(bindparam("b_segments"), messages.c.segments),
-            sent_at=bindparam("b_sent_at"), lease_until=None, provider_error_code=None,
-            provider_error_message=None, updated_at=now), rows)
+@dataclass(frozen=True)
+class Unresolved:
+    """The provider may have accepted it: keep it `sending` until `lease_until`, when the lease
+    recovery asks the provider before anything is sent again."""
+
+    message_id: int
+    claimed_at: datetime
+    lease_until: datetime
+    error_code: int | None = None
+    error_message: str | None = None
 
 
-def mark_retry(rows: list[dict], now: datetime) -> None:
-    """rows: b_id, b_claimed_at, b_next_attempt_at, b_code, b_message."""
-    if rows:
-        db.session.execute(update(messages).where(_held_by()).values(
-            status=_unless_stopped(), next_attempt_at=bindparam("b_next_attempt_at"), lease_until=None,
-            provider_error_code=bindparam("b_code"), provider_error_message=bindparam("b_message"),
-            updated_at=now), rows)
+@dataclass(frozen=True)
+class Failed:
+    """The provider refused it for good (or too many attempts were made)."""
+
+    message_id: int
+    claimed_at: datetime
+    error_code: int | None = None
+    error_message: str | None = None
 
 
-def mark_failed(rows: list[dict], now: datetime) -> None:
-    """rows: b_id, b_claimed_at, b_code, b_message."""
-    if rows:
-        db.session.execute(update(messages).where(_held_by()).values(
-            status=FAILED, lease_until=None, provider_error_code=bindparam("b_code"),
-            provider_error_message=bindparam("b_message"), updated_at=now), rows)
+@dataclass(frozen=True)
+class Released:
+    """Never handed to the provider: the claim is given back and the attempt does not count."""
+
+    message_id: int
+    claimed_at: datetime
 
 
-def mark_unresolved(rows: list[dict], now: datetime) -> None:
-    """The provider may have accepted these: keep them `sending` until `b_lease_until`, when the
-    lease recovery asks the provider before anything is sent again.
-
-    rows: b_id, b_claimed_at, b_lease_until, b_code, b_message."""
-    if rows:
-        db.session.execute(update(messages).where(_held_by()).values(
-            lease_until=bindparam("b_lease_until"), provider_error_code=bindparam("b_code"),
-            provider_error_message=bindparam("b_message"), updated_at=now), rows)
+Written = Sent | Retry | Unresolved | Failed | Released
 
 
-def release(rows: list[dict], now: datetime) -> None:
-    """Give back claims that were never handed to the provider: the attempt does not count.
+def _unsent_again():
+    """What a claimed row that was not sent becomes: `pending`, unless its delivery was paused
+    (`held`) or stopped, or its learner left (`cancelled`), or its phone opted out (`skipped`)
+    while it was being sent (`hold_reason`, set on the `sending` row: no join)."""
+    return case((messages.c.hold_reason == PAUSED_REASON, literal(HELD)),
+                (messages.c.hold_reason == STOPPED_REASON, literal(CANCELLED)),
+                (messages.c.hold_reason == OPTED_OUT_REASON, literal(SKIPPED)),
+                else_=literal(PENDING))
 
-    rows: b_id, b_claimed_at."""
-    if rows:
-        db.session.execute(update(messages).where(_held_by()).values(
-            status=_unless_stopped(), attempts=messages.c.attempts - 1, lease_until=None, claimed_at=None,
-            updated_at=now), rows)
+
+def _reason_kept():
+    """Only a `held` row keeps a reason."""
+    return case((messages.c.hold_reason == PAUSED_REASON, literal(PAUSED_REASON)), else_=None)
+
+
+_HELD_BY = and_(messages.c.id == bindparam("b_id"), messages.c.status == SENDING,
+                messages.c.claimed_at == bindparam("b_claimed_at"))  # still under that claim
+
+# Each outcome: the UPDATE it makes (guarded by its claim), and its values as that UPDATE's
+# parameters, side by side.
+_WRITES = {
+    Sent: (update(messages).where(_HELD_BY).values(
+        status=SENT, provider_sid=bindparam("b_sid"), provider_status=bindparam("b_provider_status"),
+        segments=func.coalesce(bindparam("b_segments"), messages.c.segments), sent_at=bindparam("b_sent_at"),
+        lease_until=None, hold_reason=None, provider_error_code=None, provider_error_message=None,
+        updated_at=bindparam("b_now")),
+        lambda o: {"b_sid": o.provider_sid, "b_provider_status": o.provider_status,
+                   "b_segments": o.segments, "b_sent_at": o.sent_at}),
+    Retry: (update(messages).where(_HELD_BY).values(
+        status=_unsent_again(), hold_reason=_reason_kept(), next_attempt_at=bindparam("b_next_attempt_at"),
+        lease_until=None, provider_error_code=bindparam("b_code"),
+        provider_error_message=bindparam("b_message"), updated_at=bindparam("b_now")),
+        lambda o: {"b_next_attempt_at": o.next_attempt_at, "b_code": o.error_code,
+                   "b_message": o.error_message}),
+    Unresolved: (update(messages).where(_HELD_BY).values(
+        lease_until=bindparam("b_lease_until"), provider_error_code=bindparam("b_code"),
+        provider_error_message=bindparam("b_message"), updated_at=bindparam("b_now")),
+        lambda o: {"b_lease_until": o.lease_until, "b_code": o.error_code, "b_message": o.error_message}),
+    Failed: (update(messages).where(_HELD_BY).values(
+        status=FAILED, lease_until=None, hold_reason=None, provider_error_code=bindparam("b_code"),
+        provider_error_message=bindparam("b_message"), updated_at=bindparam("b_now")),
+        lambda o: {"b_code": o.error_code, "b_message": o.error_message}),
+    Released: (update(messages).where(_HELD_BY).values(
+        status=_unsent_again(), hold_reason=_reason_kept(), attempts=messages.c.attempts - 1,
+        lease_until=None, claimed_at=None, updated_at=bindparam("b_now")),
+        lambda o: {}),
+}
+
+
+def promote_next_parts(ended_ids, now: datetime) -> int:
+    """After these rows ended their sending (or may have): in each of their (enrollment, day),
+    the lowest unsent part becomes `pending` if it is `waiting`. One statement; the parts of a
+    day thus go out one after another, whichever worker sends them."""
+    ended, following = messages.alias("ended"), messages.alias("following")
+    # Found through the unique (enrollment_id, day_number, part) index: no scan of `waiting` rows.
+    following_parts = (select(following.c.id)
+                       .join(ended, and_(ended.c.enrollment_id == following.c.enrollment_id,
+                                         ended.c.day_number == following.c.day_number))
+                       .where(ended.c.id.in_(list(ended_ids)), following.c.status == WAITING))
+    return promote_waiting(messages.c.id.in_(following_parts), now)
+
+
+def promote_waiting(where, now: datetime) -> int:
+    """`waiting` rows matching `where` with no unsent part before them in their day become `pending`."""
+    earlier = messages.alias("earlier")
+    earlier_unsent = exists().where(earlier.c.enrollment_id == messages.c.enrollment_id,
+                                    earlier.c.day_number == messages.c.day_number,
+                                    earlier.c.sequence < messages.c.sequence, earlier.c.status.in_(UNSENT))
+    return db.session.execute(
+        update(messages).where(messages.c.status == WAITING, where, ~earlier_unsent)
+        .values(status=PENDING, updated_at=now)).rowcount
+
+
+def record_outcomes(now: datetime, outcomes) -> None:
+    """What became of claimed messages, in one transaction: one executemany UPDATE per kind of
+    outcome, each row guarded by its claim (a worker whose lease was taken over cannot overwrite
+    the new owner); then the next part of each day whose part ended becomes `pending`."""
+    by_kind: dict[type, list[dict]] = {}
+    for outcome in outcomes:
+        params = _WRITES[type(outcome)][1](outcome)
+        by_kind.setdefault(type(outcome), []).append(
+            {"b_id": outcome.message_id, "b_claimed_at": outcome.claimed_at, "b_now": now, **params})
+    try:
+        for kind, rows in by_kind.items():
+            db.session.execute(_WRITES[kind][0], rows)
+        ended = [row["b_id"] for kind, rows in by_kind.items() if kind is not Unresolved for row in rows]
+        for start in range(0, len(ended), 500):
+            promote_next_parts(ended[start:start + 500], now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def claim_expired_leases(now: datetime, limit: int, lease_seconds: float) -> list[ClaimedMessage]:
@@ -211,17 +306,3 @@ def recorded_sids(to_phones: set[str], since: datetime) -> set[str]:
     return set(db.session.scalars(select(messages.c.provider_sid).where(
         messages.c.to_phone.in_(to_phones), messages.c.provider_sid.is_not(None),
         messages.c.sent_at >= since)))
-
-
-def write_back(now: datetime, *, sent=(), retry=(), failed=(), unresolved=(), released=()) -> None:
-    """All outcomes of one batch in one transaction."""
-    try:
-        mark_sent(list(sent), now)
-        mark_retry(list(retry), now)
-        mark_failed(list(failed), now)
-        mark_unresolved(list(unresolved), now)
-        release(list(released), now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise

@@ -11,7 +11,7 @@ Guarantees, whatever the pace:
 - a send starts only while its lease has at least twice the sender's timeout left, so no
   request outlives its lease and the recovery never races a live worker; what is not handed
   over in time, or when a stop is asked, is released;
-- each result is written back guarded by the claim it belongs to (`claims.write_back`).
+- each result is written back guarded by the claim it belongs to (`claims.record_outcomes`).
 
 `dispatch_until_idle` pipelines: it claims more while the sender threads work, keeping more
 messages in flight than there are threads, and writes results back a few hundred at a time as
@@ -26,7 +26,6 @@ import logging
 import random
 import time
 import weakref
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -92,34 +91,34 @@ def limiter_for(sender, rate_per_second: float) -> RateLimiter:
 
 def _write_outcomes(outcomes: list[Outcome], now: datetime, max_attempts: int,
                     rng: random.Random | None, stats: DispatchStats) -> None:
-    rows = defaultdict(list)
+    written: list[claims.Written] = []
     for outcome in outcomes:
         message, error = outcome.message, outcome.error
-        held = {"b_id": message.id, "b_claimed_at": message.claimed_at}
+        claim = (message.id, message.claimed_at)
         if outcome.is_released:
-            rows["released"].append(held)
+            written.append(claims.Released(*claim))
             stats.released += 1
         elif outcome.result is not None:
             result = outcome.result
-            rows["sent"].append({**held, "b_sid": result.sid, "b_provider_status": result.status,
-                                 "b_segments": result.segments, "b_sent_at": outcome.sent_at})
+            written.append(claims.Sent(*claim, provider_sid=result.sid, sent_at=outcome.sent_at,
+                                       provider_status=result.status, segments=result.segments))
             stats.sent += 1
         elif error.retryable and error.may_have_been_accepted:
             retry_at = now + timedelta(seconds=backoff_seconds(message.attempts, rng))
-            rows["unresolved"].append({**held, "b_lease_until": retry_at, "b_code": error.code,
-                                       "b_message": error.message})
+            written.append(claims.Unresolved(*claim, lease_until=retry_at, error_code=error.code,
+                                             error_message=error.message))
             stats.retried += 1
         elif error.retryable and message.attempts < max_attempts:
             retry_at = now + timedelta(seconds=backoff_seconds(message.attempts, rng))
-            rows["retry"].append({**held, "b_next_attempt_at": retry_at, "b_code": error.code,
-                                  "b_message": error.message})
+            written.append(claims.Retry(*claim, next_attempt_at=retry_at, error_code=error.code,
+                                        error_message=error.message))
             stats.retried += 1
         else:
-            rows["failed"].append({**held, "b_code": error.code, "b_message": error.message})
+            written.append(claims.Failed(*claim, error_code=error.code, error_message=error.message))
             stats.failed += 1
             if error.code == UNSUBSCRIBED:
                 stats.opted_out.append((message.to_phone, message.channel))
-    claims.write_back(now, **rows)
+    claims.record_outcomes(now, written)
 
 
 def _send_rules(sender, now_fn, should_stop, limiter: RateLimiter, lease_seconds: float) -> SendRules:

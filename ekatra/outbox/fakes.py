@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ekatra.outbox.segments import segment_count
 from ekatra.outbox.twilio import ProviderError, SendResult, address, provider_error
+from ekatra.rendering.segments import segment_count
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 

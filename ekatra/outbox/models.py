@@ -1,4 +1,5 @@
-"""The outbox: every text Ekatra sends is a row here before it is sent."""
+"""The outbox: every text Ekatra sends is a row here before it is sent; and the phones that
+opted out, which it does not message."""
 
 from __future__ import annotations
 
@@ -6,40 +7,62 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    select,
     text,
-    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ekatra.extensions import UTCDateTime, db
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
+WAITING, HELD = "waiting", "held"
 DELIVERED, READ, UNDELIVERED, FAILED = "delivered", "read", "undelivered", "failed"
 CANCELLED, SKIPPED = "cancelled", "skipped"
-UNSENT = (PENDING, SENDING)
+UNSENT = (WAITING, PENDING, HELD, SENDING)  # not yet handed to the provider
+NOT_CLAIMED = (WAITING, PENDING, HELD)  # unsent, and no worker holds them
+ENDED_SENDING = (SENT, FAILED, CANCELLED, SKIPPED)  # the next part of the day may go
+
+# Why a row is `held` (or, on a `sending` row, what its write-back turns into if not sent).
+PAUSED_REASON = "paused"  # the delivery is paused: `held` until it resumes
+STOPPED_REASON = "stopped"  # the delivery stopped or the learner left: `cancelled`
+OPTED_OUT_REASON = "opted_out"  # the phone opted out: `skipped`
 
 # Ids grow past 2**31 on a busy outbox; SQLite's rowid is 64-bit already.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Message(db.Model):
-    """One outbound text.
+    """One outbound text. Only ekatra.outbox writes this table (`outbox.services`, `outbox.claims`).
 
-    Lifecycle: `pending` → (claimed by a worker, with a lease) `sending` → `sent` (the
-    provider accepted it; `provider_sid` stored) → `delivered` / `read` / `undelivered` /
-    `failed` (from status callbacks). Other ends: `cancelled` (delivery stopped, student
-    removed) and `skipped` (the phone opted out).
+    Lifecycle:
+
+    - `waiting`: a later part of a learner's day (same enrollment and day, higher `sequence`)
+      behind a part not yet sent. When a part ends its sending (`sent`, `failed`, `cancelled`,
+      `skipped`) the next `waiting` part of its day becomes `pending`, in the same transaction:
+      the parts of a day arrive in order, whichever worker sends them.
+    - `pending`: may be claimed once `next_attempt_at` has passed. The claim is one range scan
+      of the partial claim index; it joins nothing.
+    - `held` (`hold_reason`: `paused`): the delivery is paused. RESUME makes them `pending`
+      (due at once) or `waiting` again.
+    - `sending`: claimed by a worker, with a lease (`lease_until`). → `sent` (the provider
+      accepted it; `provider_sid` stored) → `delivered` / `read` / `undelivered` / `failed`
+      (from status callbacks).
+    - Other ends: `cancelled` (delivery stopped, student removed), `skipped` (the phone opted
+      out), `failed` (a provider error that is not retried, or too many attempts).
 
     - A retryable failure (429, 5xx, timeout) puts the row back to `pending` with
       `next_attempt_at` later; other provider errors make it `failed` at once, with
       `provider_error_code` and `provider_error_message`.
+    - PAUSE, STOP, a removal or an opt-out while a row is `sending` cannot stop its request; they
+      mark the row (`hold_reason` `paused`, `stopped`, `opted_out`) so that, should it come back
+      unsent (a retry, a release), it becomes `held`, `cancelled` or `skipped`, never `pending`.
+      `hold_reason` is cleared when the row ends, and is set on no other status.
     - A `sending` row whose `lease_until` passed belonged to a worker that died: it is
       reconciled with the provider before it is sent again.
     - Status callbacks never move a message backwards (`delivered` never becomes `sent`).
@@ -85,6 +108,7 @@ class Message(db.Model):
     encoding: Mapped[str] = mapped_column(String(8), default="GSM-7")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    hold_reason: Mapped[str | None] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=0)
     # When the row may next be claimed: `due_at` at first, later after a retry's backoff.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -100,15 +124,25 @@ class Message(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-def forget_questions(course_id: int, question_ids: list[int]) -> None:
-    """Questions of this course are being deleted: its deliveries' messages stop naming them, so
-    a reply to one is not graded against a question that is gone (or, on SQLite, against a new
-    question that reuses its id)."""
-    from ekatra.deliveries.models import Delivery
+class OptOut(db.Model):
+    """A phone that asked not to be messaged on a channel; it holds for every group and delivery.
 
-    if question_ids:
-        db.session.execute(
-            update(Message)
-            .where(Message.delivery_id.in_(select(Delivery.id).where(Delivery.course_id == course_id)),
-                   Message.question_id.in_(question_ids))
-            .values(question_id=None), execution_options={"synchronize_session": False})
+    The outbox's policy: an opted-out phone is not messaged (its unsent rows are `skipped`).
+
+    Made by a STOP-family keyword (`keyword`), the provider's "unsubscribed" error 21610
+    (`provider`) or the API (`api`); `since_at` is when. The row is deleted when the learner
+    sends START. At most one row per (phone, channel).
+    """
+
+    __tablename__ = "opt_outs"
+    __table_args__ = (
+        UniqueConstraint("phone", "channel"),
+        CheckConstraint("channel IN ('sms', 'whatsapp')", name="channel"),
+        CheckConstraint("source IN ('keyword', 'provider', 'api')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(16))
+    since_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(16))

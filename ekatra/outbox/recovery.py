@@ -2,8 +2,9 @@
 
 For each expired lease the provider is asked whether it accepted a message to that number,
 with that body, since the claim. If it did, the sid is recorded and the message is `sent`;
-if not, it goes back to `pending` and the next dispatch sends it. If the provider cannot be
-asked, the row stays `sending` and is asked about again when its renewed lease passes.
+if not, it goes back to `pending` (or `held`, `cancelled`, `skipped` if its delivery was
+paused or stopped, or its phone opted out, meanwhile) and the next dispatch sends it. If the
+provider cannot be asked, the row stays `sending` and is asked about again when its renewed lease passes.
 """
 
 from __future__ import annotations
@@ -68,21 +69,19 @@ def recover_expired_leases(sender, now: datetime, limit: int = RECOVERY_BATCH_SI
                             thread_name_prefix="outbox-recover") as pool:
         answers = [answer for answers in pool.map(lambda group: _ask_provider(sender, group, known),
                                                   by_address.values()) for answer in answers]
-    sent, requeued = [], []
+    written: list[claims.Written] = []
     for message, sid, error in answers:
-        held = {"b_id": message.id, "b_claimed_at": message.claimed_at}
         if error is not None:
             stats.unresolved += 1
             log.warning("message %s: the provider could not be asked (%s); asking again later",
                         message.id, error)
         elif sid:
-            sent.append({**held, "b_sid": sid, "b_provider_status": None, "b_segments": None,
-                         "b_sent_at": now})
+            written.append(claims.Sent(message.id, message.claimed_at, provider_sid=sid, sent_at=now))
             stats.found_sent += 1
         else:
-            requeued.append({**held, "b_next_attempt_at": now, "b_code": None, "b_message": None})
+            written.append(claims.Retry(message.id, message.claimed_at, next_attempt_at=now))
             stats.requeued += 1
-    claims.write_back(now, sent=sent, retry=requeued)
+    claims.record_outcomes(now, written)
     log.info("outbox lease recovery: expired %d, found sent %d, requeued %d, unresolved %d",
              stats.expired, stats.found_sent, stats.requeued, stats.unresolved)
     return stats

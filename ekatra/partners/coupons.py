@@ -15,15 +15,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ekatra.auth.services import Actor
-from ekatra.deliveries.models import ACTIVE, PAUSED, REMOVED, SCHEDULED, SUSPENDED, Delivery, Enrollment
+from ekatra.deliveries import services as deliveries
+from ekatra.deliveries.models import PAUSED, REMOVED, SCHEDULED, Delivery, Enrollment
 from ekatra.deliveries.planner import enroll_students
 from ekatra.deliveries.services import find_delivery
 from ekatra.errors import Conflict, Invalid, InvalidState, NotFound
 from ekatra.extensions import db
 from ekatra.groups.models import Student
 from ekatra.groups.phones import calling_code
-from ekatra.outbox.models import CANCELLED as MESSAGE_CANCELLED
-from ekatra.outbox.models import PENDING, Message
 from ekatra.partners.locks import locked_delivery
 from ekatra.partners.models import AVAILABLE, CANCELLED, USED, Coupon, CouponBatch, LearnerAccount, Partner
 from ekatra.partners.sharing import is_shared, shared_delivery
@@ -191,16 +190,10 @@ def _enrol(account: LearnerAccount, coupon: Coupon, delivery: Delivery, now: dat
 
 def withdraw_students(student_ids: list[int], now: datetime) -> None:
     """Remove students from their groups at once: enrollments `removed`, unsent messages
-    cancelled, the student rows deleted (what the planner would do on its next tick)."""
+    cancelled (deliveries.withdraw_students), the student rows deleted."""
     if not student_ids:
         return
-    enrollments = select(Enrollment.id).where(Enrollment.student_id.in_(student_ids),
-                                              Enrollment.status.in_((ACTIVE, SUSPENDED)))
-    db.session.execute(update(Message)
-                       .where(Message.enrollment_id.in_(enrollments), Message.status == PENDING)
-                       .values(status=MESSAGE_CANCELLED, updated_at=now))
-    db.session.execute(update(Enrollment).where(Enrollment.id.in_(enrollments))
-                       .values(status=REMOVED, next_due_at=None, updated_at=now))
+    deliveries.withdraw_students(student_ids, now)
     db.session.execute(delete(Student).where(Student.id.in_(student_ids)))
 
 

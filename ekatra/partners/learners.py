@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 
 from ekatra.courses.models import Course, Day
 from ekatra.deliveries.models import FINISHED, REMOVED, Delivery, Enrollment
+from ekatra.deliveries.progress import DayCounts, day_counts
 from ekatra.extensions import db
 from ekatra.groups.models import Student
 from ekatra.inbound.models import Answer, InboundMessage
-from ekatra.outbox.models import DELIVERED, READ, SENT, Message
+from ekatra.outbox import services as outbox
 from ekatra.partners.models import (
     USED,
     Certificate,
@@ -26,7 +27,7 @@ from ekatra.partners.models import (
 from ekatra.partners.services import find_account, linked_students
 from ekatra.partners.sharing import is_shared
 
-RECEIVED = (SENT, DELIVERED, READ)
+
 # Tables other packages may add that hang personal rows on a student (deleted if present).
 @dataclass
 class CourseProgress:
@@ -66,15 +67,12 @@ def course_progress(partner: Partner, account_id: int) -> list[CourseProgress]:
     account = find_account(partner, account_id)
     result = []
     for enrollment, delivery in enrollments_of(account):
-        received = db.session.execute(
-            select(func.count(func.distinct(Message.day_number)), func.max(Message.sent_at))
-            .where(Message.enrollment_id == enrollment.id, Message.status.in_(RECEIVED),
-                   Message.part.like("content-%"))).one()
+        received = day_counts([enrollment.id]).get(enrollment.id, DayCounts())
         result.append(CourseProgress(
             course=db.session.get(Course, delivery.course_id), delivery=delivery, enrollment=enrollment,
             total_days=db.session.scalar(select(func.count()).select_from(Day)
                                          .where(Day.course_id == delivery.course_id)),
-            days_received=received[0], last_received_at=received[1],
+            days_received=received.sent, last_received_at=received.last_sent_at,
             enrolled_count=db.session.scalar(select(func.count()).select_from(Enrollment).where(
                 Enrollment.delivery_id == delivery.id, Enrollment.status != REMOVED))))
     return result
@@ -99,9 +97,7 @@ def delete_accounts(partner: Partner, account_ids: list[int]) -> tuple[dict[str,
     try:
         enrollment_ids = select(Enrollment.id).where(Enrollment.student_id.in_(student_ids))
         # Their course messages, and the help texts sent to their phones (those have no enrollment).
-        help_texts = [Message.enrollment_id.is_(None) & (Message.to_phone == student.phone)
-                      & (Message.channel == student.channel) for student in students]
-        remove("messages", delete(Message).where(or_(Message.enrollment_id.in_(enrollment_ids), *help_texts)))
+        counts["messages"] = outbox.erase(enrollment_ids, [(s.phone, s.channel) for s in students])
         for model in (Answer, InboundMessage):  # a learner's replies name them
             remove(model.__tablename__, delete(model).where(model.student_id.in_(student_ids)))
         remove("enrollments", delete(Enrollment).where(Enrollment.student_id.in_(student_ids)))

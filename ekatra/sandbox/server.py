@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ekatra.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_SMS_FROM, SANDBOX_WHATSAPP_FROM
-from ekatra.outbox.segments import segment_count
+from ekatra.rendering.segments import segment_count
 from ekatra.sandbox.callbacks import SignedPoster, StatusWorker
 from ekatra.sandbox.faults import FaultPlan, scripted_error
 from ekatra.sandbox.httpd import Incoming, Outgoing, SandboxHTTPServer

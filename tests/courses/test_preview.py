@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ekatra.courses.rendering import render_content, render_question
-from ekatra.outbox.segments import MAX_BODY_CHARS
+from ekatra.rendering.segments import MAX_BODY_CHARS
+from ekatra.rendering.texts import render_content, render_question
 from tests.factories import create_course
 
 

@@ -45,7 +45,7 @@ def test_a_due_day_becomes_its_text_then_its_first_question(author):
     assert (content.part, content.sequence, content.body) == ("content-1", 0, "Day one text.")
     assert question.sequence == 1 and question.body.startswith("Q1. Is a budget a plan?")
     assert "Reply YES or NO." in question.body
-    assert {m.status for m in (content, question)} == {"pending"}
+    assert (content.status, question.status) == ("pending", "waiting"), "the question goes after the text"
     assert content.due_at == DAY1_ACCRA and content.channel == "whatsapp"
     assert content.to_phone == ACCRA["number"]
 
@@ -132,12 +132,27 @@ def test_a_removed_student_is_withdrawn_and_their_unsent_messages_cancelled(auth
     group = author.get(f"/api/group/{group_id}").get_json()
     kofi = next(s for s in group["students"] if s["name"] == "Kofi")
     assert author.delete(f"/api/group/{group_id}/{kofi['id']}").status_code == 200
+    assert {m.status for m in _messages(to_phone=ACCRA["number"])} == {"cancelled"}, "at once, no tick"
     plan_due_days(datetime(2026, 12, 1, 23, 1, tzinfo=UTC))
     assert {m.status for m in _messages(to_phone=ACCRA["number"])} == {"cancelled"}
-    assert {m.status for m in _messages(to_phone=NEW_YORK["number"])} == {"pending"}
+    assert {m.status for m in _messages(to_phone=NEW_YORK["number"])} == {"pending", "waiting"}
     statuses = {s["enrollment_status"] for s in
                 author.get(f"/api/delivery/{delivery_id}").get_json()["students"]}
     assert statuses == {"removed", "active"}
+
+
+def test_students_left_out_of_a_group_update_or_in_a_deleted_group_get_nothing_more_at_once(author):
+    course_id, group_id = course_and_group(author, students=(ACCRA, NEW_YORK))
+    create_delivery(author, group_id, course_id)
+    plan_due_days(datetime(2026, 12, 1, 23, 0, tzinfo=UTC))
+    response = author.put(f"/api/group/{group_id}", json={"students": [NEW_YORK]})
+    assert response.status_code == 200, response.get_json()
+    assert {m.status for m in _messages(to_phone=ACCRA["number"])} == {"cancelled"}
+    assert {m.status for m in _messages(to_phone=NEW_YORK["number"])} == {"pending", "waiting"}
+
+    assert author.delete(f"/api/group/{group_id}").status_code == 200
+    unsent = {m.status for m in _messages(to_phone=NEW_YORK["number"])} - {"cancelled"}
+    assert not unsent, "nothing left to send"
 
 
 def test_a_hundred_learners_in_one_zone_are_planned_in_one_set(author):

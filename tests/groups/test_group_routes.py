@@ -5,7 +5,7 @@ from __future__ import annotations
 from ekatra import clock
 from ekatra.auth.services import make_admin
 from ekatra.extensions import db
-from ekatra.groups.models import OptOut
+from ekatra.outbox.models import OptOut
 from tests.factories import PASSWORD, AuthorClient
 from tests.groups.factories import (
     AMIT,

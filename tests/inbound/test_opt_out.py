@@ -10,9 +10,8 @@ from sqlalchemy import select, update
 from ekatra.deliveries.models import Enrollment
 from ekatra.deliveries.planner import plan_due_days
 from ekatra.extensions import db
-from ekatra.groups.models import OptOut
 from ekatra.outbox.fakes import FakeSender
-from ekatra.outbox.models import Message
+from ekatra.outbox.models import Message, OptOut
 from scheduler import jobs
 from tests.deliveries.factories import ACCRA, KOLKATA, course_and_group, create_delivery
 from tests.inbound.test_replies import answers, deliver, receive, reply, rows

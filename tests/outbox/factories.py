@@ -13,6 +13,7 @@ from ekatra.courses.models import Course
 from ekatra.deliveries.models import Delivery, Enrollment
 from ekatra.extensions import db
 from ekatra.groups.models import Group, Student
+from ekatra.outbox import services as outbox
 from ekatra.outbox.models import PENDING, Message
 
 _parts = itertools.count(1)
@@ -80,12 +81,15 @@ def add_messages(count: int, due_at: datetime, to=lambda i: f"+1555{i:07d}",
 
 def add_day(enrollment: Enrollment, bodies: list[str], to: str, due_at: datetime, day: int = 1,
             channel: str = "sms") -> list[Message]:
-    """The parts of one learner's day, in sequence order."""
-    return [add_message(to=to, body=body, channel=channel, due_at=due_at, delivery_id=enrollment.delivery_id,
-                        enrollment_id=enrollment.id,
-                        day_number=day, part=f"content-{index}",
-                        sequence=index)
-            for index, body in enumerate(bodies)]
+    """The parts of one learner's day, in sequence order, queued as the outbox queues them (the
+    first `pending`, the others `waiting` behind it). Commits."""
+    for index, body in enumerate(bodies):
+        outbox.enqueue(outbox.NewMessage(channel=channel, to_phone=to, body=body, part=f"content-{index}",
+                                         sequence=index, delivery_id=enrollment.delivery_id,
+                                         enrollment_id=enrollment.id, day_number=day, due_at=due_at), due_at)
+    db.session.commit()
+    return list(db.session.scalars(select(Message).where(
+        Message.enrollment_id == enrollment.id, Message.day_number == day).order_by(Message.sequence)))
 
 
 def fresh(message_id: int) -> Message:

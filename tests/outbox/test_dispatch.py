@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ekatra import clock
-from ekatra.deliveries.models import Delivery
 from ekatra.extensions import db
+from ekatra.outbox import services as outbox
 from ekatra.outbox.dispatch import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, backoff_seconds, dispatch_once
 from ekatra.outbox.fakes import FakeSender
 from ekatra.outbox.models import Message
 from tests.outbox.conftest import MaxJitter
-from tests.outbox.factories import add_message, fresh, make_delivery, statuses
+from tests.outbox.factories import add_day, add_message, fresh, make_delivery, make_enrollment, statuses
 
 FAST = {"rate_per_second": 100_000, "concurrency": 4}
 
@@ -130,24 +130,57 @@ def test_a_send_that_may_have_reached_the_provider_is_asked_about_before_any_res
     assert dispatch_once(sender, lambda: now + timedelta(minutes=5), **FAST).claimed == 0
 
 
-def test_a_message_whose_delivery_stopped_meanwhile_is_cancelled_instead_of_retried(app):
-    now = clock.now()
-    delivery = make_delivery()
-    message = add_message(due_at=now, delivery_id=delivery.id)
-    sender = FakeSender()
+def _meanwhile(app, sender, change):
+    """The sender runs `change` (in its own transaction) while the request is out, then fails with a 500."""
     sender.fail_next(1, status=500)
 
-    engine, delivery_id = db.engine, delivery.id
-
-    def stop_then_fail(to, body, channel):
-        with engine.begin() as connection:  # the author presses STOP while the request is out
-            connection.execute(update(Delivery).where(Delivery.id == delivery_id).values(status="stopped"))
+    def change_then_fail(to, body, channel):
+        with app.app_context():
+            change()
+            db.session.commit()
         return FakeSender.send(sender, to, body, channel)
 
-    sender.send = stop_then_fail
+    sender.send = change_then_fail
+
+
+def test_a_message_whose_delivery_stopped_meanwhile_is_cancelled_instead_of_retried(app):
+    now = clock.now()
+    enrollment = make_enrollment(make_delivery())
+    first, second = add_day(enrollment, ["one", "two"], "+919812345678", now)
+    sender = FakeSender()
+    _meanwhile(app, sender, lambda: outbox.cancel_unsent(now, delivery_id=enrollment.delivery_id))
+
     dispatch_once(sender, lambda: now, concurrency=1, rate_per_second=100_000)
 
-    assert fresh(message.id).status == "cancelled"
+    assert (fresh(first.id).status, fresh(second.id).status) == ("cancelled", "cancelled")
+    assert fresh(first.id).hold_reason is None
+
+
+def test_a_message_whose_delivery_paused_meanwhile_is_held_and_goes_when_it_resumes(app):
+    now = clock.now()
+    enrollment = make_enrollment(make_delivery())
+    (message,) = add_day(enrollment, ["one"], "+919812345678", now)
+    sender = FakeSender()
+    _meanwhile(app, sender, lambda: outbox.hold(enrollment.delivery_id, now))
+
+    dispatch_once(sender, lambda: now, concurrency=1, rate_per_second=100_000)
+    assert (fresh(message.id).status, fresh(message.id).hold_reason) == ("held", "paused")
+    assert dispatch_once(sender, lambda: now + timedelta(hours=1), concurrency=1).claimed == 0
+
+    outbox.release(enrollment.delivery_id, now + timedelta(hours=1))
+    db.session.commit()
+    assert dispatch_once(FakeSender(), lambda: now + timedelta(hours=1), concurrency=1).sent == 1
+
+
+def test_a_message_to_a_phone_that_opted_out_meanwhile_is_skipped_instead_of_retried(app):
+    now = clock.now()
+    message = add_message(due_at=now, to="+919812345678")
+    sender = FakeSender()
+    _meanwhile(app, sender, lambda: outbox.skip_unsent("+919812345678", "sms", now))
+
+    dispatch_once(sender, lambda: now, concurrency=1, rate_per_second=100_000)
+
+    assert fresh(message.id).status == "skipped"
 
 
 @pytest.mark.parametrize("lease_seconds", [5, 20])

@@ -119,7 +119,7 @@ def test_a_later_part_waits_while_an_earlier_one_is_being_retried(app, sender, s
     sandbox.fail_next(1, status=503)
 
     dispatch_until_idle(sender, lambda: now, rng=MaxJitter(), **FAST)
-    assert (fresh(first.id).status, fresh(second.id).status, sandbox.count()) == ("pending", "pending", 0)
+    assert (fresh(first.id).status, fresh(second.id).status, sandbox.count()) == ("pending", "waiting", 0)
 
     dispatch_until_idle(sender, lambda: now + timedelta(minutes=1), **FAST)
     assert [m["body"] for m in sandbox.messages()] == ["One", "Two"]

@@ -26,7 +26,7 @@ def _sending() -> int:
 def _record_claims_and_writes(monkeypatch) -> list[tuple[str, int]]:
     """(what, rows) for each claim and write-back, in order; a claim also notes rows in `sending`."""
     events = []
-    claim_batch, write_back = dispatch.claims.claim_batch, dispatch.claims.write_back
+    claim_batch, record_outcomes = dispatch.claims.claim_batch, dispatch.claims.record_outcomes
 
     def claiming(now, limit, lease_seconds):
         events.append(("in flight at claim", _sending()))
@@ -34,12 +34,12 @@ def _record_claims_and_writes(monkeypatch) -> list[tuple[str, int]]:
         events.append(("claim", len(claimed)))
         return claimed
 
-    def writing(now, **rows):
-        events.append(("write", sum(len(group) for group in rows.values())))
-        write_back(now, **rows)
+    def writing(now, outcomes):
+        events.append(("write", len(outcomes)))
+        record_outcomes(now, outcomes)
 
     monkeypatch.setattr(dispatch.claims, "claim_batch", claiming)
-    monkeypatch.setattr(dispatch.claims, "write_back", writing)
+    monkeypatch.setattr(dispatch.claims, "record_outcomes", writing)
     return events
 
 

@@ -1,6 +1,6 @@
 """How long an SMS is: GSM-7 or UCS-2 encoding, segment counts, and splitting long bodies.
 
-Pure functions, shared by the course preview and the delivery engine.
+Pure functions, shared by the course preview, the planner, replies and the outbox.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Twilio status callbacks: what the provider says became of a message we sent.
+"""Twilio status callbacks: what the provider says became of a message we sent (the outbox's
+write for the provider's word; the inbound webhook calls `record_status`).
 
 A message moves forward only. Ranks: `sent` (Twilio's queued/accepted/sending/sent) <
 `undelivered` = `failed` < `delivered` < `read`. A callback that would move a message back
@@ -16,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 
 from ekatra.extensions import db
+from ekatra.outbox.claims import promote_next_parts
 from ekatra.outbox.models import DELIVERED, FAILED, PENDING, READ, SENDING, SENT, UNDELIVERED, Message
 from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
 
@@ -66,8 +68,12 @@ def _adopt(provider_sid: str, to: str | None, now: datetime) -> int | None:
         return None
     adopted = db.session.execute(update(Message).where(
         Message.id == candidates[0], Message.status == SENDING, Message.provider_sid.is_(None)).values(
-        status=SENT, provider_sid=provider_sid, sent_at=now, lease_until=None, updated_at=now))
-    return candidates[0] if adopted.rowcount == 1 else None
+        status=SENT, provider_sid=provider_sid, sent_at=now, lease_until=None, hold_reason=None,
+        updated_at=now))
+    if adopted.rowcount != 1:
+        return None
+    promote_next_parts(candidates, now)
+    return candidates[0]
 
 
 def record_status(provider_sid: str, provider_status: str, *, now: datetime, to: str | None = None,

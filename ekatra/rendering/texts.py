@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ekatra.outbox.segments import split_body
+from ekatra.rendering.segments import split_body
 
 
 def option_letter(index: int) -> str:

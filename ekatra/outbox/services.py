@@ -1,0 +1,232 @@
+"""The outbox's verbs: the only way into the `messages` table for the rest of Ekatra.
+
+Queue (`enqueue` one message, `enqueue_for` a day's parts for many learners at once), and
+change what is not sent yet: `cancel_unsent` (a delivery stopped, learners left), `skip_unsent`
+(a phone opted out), `hold` / `release` (a delivery paused and resumed), `forget_skipped`
+(an opted-in learner's skipped days are planned again), `erase` (a partner deletes a learner),
+`forget_questions` (questions deleted). Claims and their outcomes are in `claims`, status
+callbacks in `status`. Every verb runs in the caller's transaction (no commit): a change and
+what it does to the outbox are one write.
+
+Each verb leaves the rows in a state the claim can act on alone (see `Message`): the claim
+joins nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, delete, exists, func, literal, or_, select, text, union_all, update
+
+from ekatra.extensions import db, dialect_insert
+from ekatra.outbox.claims import promote_waiting
+from ekatra.outbox.models import (
+    CANCELLED,
+    HELD,
+    NOT_CLAIMED,
+    OPTED_OUT_REASON,
+    PAUSED_REASON,
+    PENDING,
+    SENDING,
+    SKIPPED,
+    STOPPED_REASON,
+    UNSENT,
+    WAITING,
+    Message,
+)
+from ekatra.rendering.parts import Part
+from ekatra.rendering.segments import encoding_for, segment_count
+
+messages = Message.__table__
+
+
+def _write(statement) -> int:
+    """A bulk UPDATE or DELETE. Its rows are not loaded in the session, so none is synchronised
+    (the ORM's default would first fetch the id of every matched row)."""
+    return db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """One message to queue. A course message names its enrollment, day and part (unique
+    together); a help text names only its address."""
+
+    channel: str
+    to_phone: str
+    body: str
+    part: str
+    sequence: int = 0
+    delivery_id: int | None = None
+    enrollment_id: int | None = None
+    day_number: int | None = None
+    question_id: int | None = None
+    hold_reason: str | None = None  # e.g. `paused`: queued `held`, sent when released
+    due_at: datetime | None = None  # None: now
+
+
+def _earlier_unsent(enrollment_id, day_number, sequence):
+    earlier = messages.alias("earlier")
+    return exists().where(earlier.c.enrollment_id == enrollment_id, earlier.c.day_number == day_number,
+                          earlier.c.sequence < sequence, earlier.c.status.in_(UNSENT))
+
+
+def enqueue(message: NewMessage, now: datetime) -> bool:
+    """Queue one message, due now unless it says when: `held` with a hold reason, `waiting`
+    behind an unsent earlier part of its day, else `pending`. True if it was added (a second
+    copy of a part is not)."""
+    due_at, status = message.due_at or now, PENDING
+    if message.hold_reason is not None:
+        status = HELD
+    elif message.enrollment_id is not None and db.session.scalar(select(_earlier_unsent(
+            message.enrollment_id, message.day_number, message.sequence))):
+        status = WAITING
+    statement = dialect_insert(messages).values(
+        delivery_id=message.delivery_id, enrollment_id=message.enrollment_id, day_number=message.day_number,
+        part=message.part, sequence=message.sequence, question_id=message.question_id,
+        channel=message.channel, to_phone=message.to_phone, body=message.body,
+        segments=segment_count(message.body), encoding=encoding_for(message.body), due_at=due_at,
+        status=status, hold_reason=message.hold_reason, attempts=0, next_attempt_at=due_at,
+        created_at=now, updated_at=now).on_conflict_do_nothing()
+    return bool(db.session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount)
+
+
+_QUEUED_COLUMNS = ["enrollment_id", "delivery_id", "channel", "to_phone", "due_at", "next_attempt_at",
+                   "day_number", "part", "sequence", "question_id", "body", "segments", "encoding",
+                   "status", "attempts", "created_at", "updated_at"]
+
+
+def _parts_table(parts: Sequence[Part]):
+    """The parts as a derived table (a UNION ALL of literal rows: SQLite has no VALUES aliases)."""
+    c = messages.c
+    rows = [select(literal(part.part, c.part.type).label("part"),
+                   literal(part.sequence, c.sequence.type).label("sequence"),
+                   literal(part.question_id, c.question_id.type).label("question_id"),
+                   literal(part.body, c.body.type).label("body"),
+                   literal(part.segments, c.segments.type).label("segments"),
+                   literal(part.encoding, c.encoding.type).label("encoding"))
+            for part in parts]
+    return (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("parts")
+
+
+def enqueue_for(recipients, day_number: int, parts: Sequence[Part], now: datetime) -> int:
+    """Every part for every recipient, in one INSERT … SELECT (the recipients cross-joined with
+    the parts), idempotent by the unique (enrollment, day, part). How many rows it added.
+
+    `recipients` is a SELECT with the columns enrollment_id, delivery_id, channel, to_phone,
+    due_at (in that order). The first of `parts` is `pending` unless an unsent earlier part of
+    the learner's day is queued already (a question carried over); the others are `waiting`.
+    """
+    if not parts:
+        return 0
+    first = min(part.sequence for part in parts)
+    table, learners = _parts_table(parts), recipients.subquery("learners")
+    enrollment_id, delivery_id, channel, to_phone, due_at = learners.c
+    status = case((table.c.sequence != first, literal(WAITING)),
+                  (_earlier_unsent(enrollment_id, day_number, table.c.sequence), literal(WAITING)),
+                  else_=literal(PENDING))
+    rows = select(enrollment_id, delivery_id, channel, to_phone, due_at, due_at,
+                  literal(day_number, messages.c.day_number.type),
+                  table.c.part, table.c.sequence, table.c.question_id, table.c.body, table.c.segments,
+                  table.c.encoding, status, literal(0), literal(now, messages.c.created_at.type),
+                  literal(now, messages.c.updated_at.type)).select_from(learners).join(table, literal(True))
+    statement = dialect_insert(messages).from_select(_QUEUED_COLUMNS, rows).on_conflict_do_nothing()
+    return db.session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
+
+
+def _whose(delivery_id: int | None, enrollment_ids) -> list:
+    conditions = []
+    if delivery_id is not None:
+        conditions.append(messages.c.delivery_id == delivery_id)
+    if enrollment_ids is not None:
+        conditions.append(messages.c.enrollment_id.in_(enrollment_ids))
+    if not conditions:
+        raise ValueError("name a delivery or enrollments")
+    return conditions
+
+
+def _end_unsent(where: list, status: str, reason: str, now: datetime) -> int:
+    """Unsent rows become `status`; rows being sent are marked, so that they become `status`
+    too if they come back unsent. How many rows ended."""
+    ended = _write(update(messages).where(*where, messages.c.status.in_(NOT_CLAIMED))
+                   .values(status=status, hold_reason=None, updated_at=now))
+    _write(update(messages).where(*where, messages.c.status == SENDING)
+           .values(hold_reason=reason, updated_at=now))
+    return ended
+
+
+def cancel_unsent(now: datetime, *, delivery_id: int | None = None, enrollment_ids=None) -> int:
+    """The delivery stopped, or these enrollments' learners left: their unsent messages are
+    `cancelled`. `enrollment_ids`: ids, or a SELECT of them."""
+    return _end_unsent(_whose(delivery_id, enrollment_ids), CANCELLED, STOPPED_REASON, now)
+
+
+def skip_unsent(phone: str, channel: str, now: datetime) -> int:
+    """The phone opted out on this channel: its unsent messages are `skipped`."""
+    return _end_unsent([messages.c.to_phone == phone, messages.c.channel == channel], SKIPPED,
+                       OPTED_OUT_REASON, now)
+
+
+def hold(delivery_id: int, now: datetime, reason: str = PAUSED_REASON) -> int:
+    """The delivery is paused: its unsent messages are `held` (a row being sent is marked, and
+    is held if it comes back unsent). How many were held."""
+    held = _write(update(messages).where(messages.c.delivery_id == delivery_id,
+                                         messages.c.status.in_((PENDING, WAITING)))
+                  .values(status=HELD, hold_reason=reason, updated_at=now))
+    _write(update(messages).where(messages.c.delivery_id == delivery_id, messages.c.status == SENDING,
+                                  messages.c.hold_reason.is_(None))
+           .values(hold_reason=reason, updated_at=now))
+    return held
+
+
+def release(delivery_id: int, now: datetime, reason: str = PAUSED_REASON) -> int:
+    """The delivery resumed: its held messages go out at once, each day's parts in order (the
+    first unsent part of a day `pending`, the later ones `waiting`; none while an earlier part
+    is still `sending`). How many became `pending`."""
+    mine = and_(messages.c.delivery_id == delivery_id, messages.c.hold_reason == reason)
+    _write(update(messages).where(mine, messages.c.status == SENDING)
+           .values(hold_reason=None, updated_at=now))
+    _write(update(messages).where(mine, messages.c.status == HELD).values(
+        status=WAITING, hold_reason=None, updated_at=now,
+        next_attempt_at=case((messages.c.next_attempt_at > now, now), else_=messages.c.next_attempt_at)))
+    return promote_waiting(messages.c.delivery_id == delivery_id, now)
+
+
+def forget_skipped(enrollment_id: int, from_day: int) -> int:
+    """Skipped messages of these days go (the learner opted back in: the planner queues the
+    days again; parts already sent stay)."""
+    return _write(delete(messages).where(messages.c.enrollment_id == enrollment_id,
+                                         messages.c.status == SKIPPED, messages.c.day_number >= from_day))
+
+
+def erase(enrollment_ids, addresses: Iterable[tuple[str, str]]) -> int:
+    """A partner erases learners: their course messages (`enrollment_ids`: ids or a SELECT) and
+    the texts sent to their addresses outside a course (help). How many rows went."""
+    outside_courses = [and_(messages.c.enrollment_id.is_(None), messages.c.to_phone == phone,
+                            messages.c.channel == channel) for phone, channel in addresses]
+    return _write(delete(messages).where(or_(messages.c.enrollment_id.in_(enrollment_ids), *outside_courses)))
+
+
+def forget_questions(question_ids: Sequence[int]) -> None:
+    """These questions are being deleted: messages stop naming them, so a reply to one is not
+    graded against a question that is gone (or, on SQLite, against a new question that reuses
+    its id). Question deletion is an authoring step, rare: a scan of the outbox is acceptable."""
+    if question_ids:
+        _write(update(messages).where(messages.c.question_id.in_(list(question_ids)))
+               .values(question_id=None))
+
+
+def shift_due_times(by: timedelta) -> int:
+    """Move every message's due time by `by` (benchmarks park a backlog in the future, then
+    bring it forward at once). Runs in the caller's transaction."""
+    seconds = by.total_seconds()
+    if db.engine.dialect.name == "postgresql":
+        shift = text(f"interval '{seconds:.6f} seconds'")
+        values = {"due_at": Message.due_at + shift, "next_attempt_at": Message.next_attempt_at + shift}
+    else:  # SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff'; %f keeps milliseconds
+        def shift_column(column):
+            return func.strftime("%Y-%m-%d %H:%M:%f", column, f"{seconds:+.3f} seconds")
+        values = {"due_at": shift_column(Message.due_at),
+                  "next_attempt_at": shift_column(Message.next_attempt_at)}
+    return _write(update(Message).values(**values))
