@@ -119,12 +119,14 @@ def withdraw_students(student_ids: list[int], now: datetime) -> None:
     become `removed` and their unsent messages `cancelled`, in the caller's transaction."""
     if not student_ids:
         return
-    enrollments = select(Enrollment.id).where(Enrollment.student_id.in_(student_ids))
-    outbox.cancel_unsent(now, enrollment_ids=enrollments)
+    # Enrollments first: on PostgreSQL this waits for a planner tick that is advancing them, so
+    # the cancel below (a later statement) also sees the messages that tick queued.
     db.session.execute(update(Enrollment).where(Enrollment.student_id.in_(student_ids),
                                                 Enrollment.status.in_((ACTIVE, SUSPENDED)))
                        .values(status=REMOVED, next_due_at=None, updated_at=now),
                        execution_options={"synchronize_session": False})
+    enrollments = select(Enrollment.id).where(Enrollment.student_id.in_(student_ids))
+    outbox.cancel_unsent(now, enrollment_ids=enrollments)
 
 
 # Reading --------------------------------------------------------------------------------------
