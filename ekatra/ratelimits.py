@@ -90,6 +90,8 @@ def init_rate_limits(app: Flask) -> Limiter:
         key_prefix="ekatra",
     )
 
+    app.extensions["ekatra.limiter"] = limiter
+
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error: RateLimitExceeded):
         return jsonify(error_body(f"Rate limit exceeded ({error.description}); retry after the "

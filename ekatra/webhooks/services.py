@@ -244,22 +244,6 @@ def record_events(event: str, items: list[EventFor], *, now: datetime) -> list[s
     return ids
 
 
-def partners_of_students(student_ids: Iterable[int]) -> dict[int, tuple[int, ...]]:
-    """Student id → the partners whose learner accounts became that student (by a coupon)."""
-    from ekatra.partners.models import Coupon, LearnerAccount
-
-    ids = list(set(student_ids))
-    if not ids:
-        return {}
-    rows = db.session.execute(select(Coupon.student_id, LearnerAccount.partner_id)
-                              .join(LearnerAccount, LearnerAccount.id == Coupon.used_by_id)
-                              .where(Coupon.student_id.in_(ids)))
-    found: dict[int, set[int]] = {}
-    for student_id, partner_id in rows:
-        found.setdefault(student_id, set()).add(partner_id)
-    return {student_id: tuple(sorted(partners)) for student_id, partners in found.items()}
-
-
 def queue_ping(owner: Owner, endpoint_id: int, *, now: datetime) -> WebhookDelivery:
     """A `ping` event for this endpoint only, committed and due at once (`delivery.ping` sends it)."""
     endpoint = find_endpoint(owner, endpoint_id)
