@@ -25,7 +25,8 @@ def test_a_registered_endpoint_gets_a_32_byte_secret_shown_once(author):
     assert created["secret"].startswith("whsec_")
     assert len(base64.b64decode(created["secret"][len("whsec_"):])) == 32
     listed = author.get("/api/webhooks").get_json()["data"]
-    assert [(e["id"], e["events"], e["enabled"]) for e in listed] == [(created["id"], ["student.enrolled"], True)]
+    assert [(e["id"], e["events"], e["enabled"]) for e in listed] == [
+        (created["id"], ["student.enrolled"], True)]
     assert "secret" not in listed[0]
 
 
@@ -43,7 +44,8 @@ def test_partners_and_authors_see_only_their_own_endpoints(author, other_author,
 
 def test_patch_changes_events_and_disables_and_delete_removes(author):
     endpoint = register(author, "http://127.0.0.1:9/a")["id"]
-    changed = author.patch(f"/api/webhooks/{endpoint}", json={"events": ["course.completed"], "enabled": False})
+    changed = author.patch(f"/api/webhooks/{endpoint}",
+                           json={"events": ["course.completed"], "enabled": False})
     assert changed.status_code == 200
     assert changed.get_json()["events"] == ["course.completed"]
     assert changed.get_json()["enabled"] is False

@@ -32,7 +32,8 @@ def test_partner_signup_sends_student_created_to_that_partner_only(client):
     register(other, "http://127.0.0.1:9/other")
     user = partner.signup("asha@example.org", name="Asha Rao")
     sent = _sent(FakeSender())
-    assert [(url, payload["event"]) for url, payload in sent] == [("http://127.0.0.1:9/mine", "student.created")]
+    assert [(url, payload["event"]) for url, payload in sent] == [
+        ("http://127.0.0.1:9/mine", "student.created")]
     assert sent[0][1]["data"] == {"student_id": user["db_user"]["id"], "name": "Asha Rao",
                                   "email": "asha@example.org", "phone": None}
 
@@ -83,14 +84,14 @@ def test_a_certificate_sends_course_completed_with_its_url(client, author):
     partner.apply(tokens, code)
     register(partner, "http://127.0.0.1:9/partner", ["course.completed"])
     course_id = author.get(f"/api/delivery/{delivery_id}").get_json()["course_id"]
-    issued = partner.post("/complete_course", json={"user_id": tokens["db_user"]["id"], "course_id": course_id,
-                                                    "force_complete": True}).get_json()
-    partner.post("/complete_course", json={"user_id": tokens["db_user"]["id"], "course_id": course_id,
-                                           "force_complete": True})  # the same certificate: no new event
+    body = {"user_id": tokens["db_user"]["id"], "course_id": course_id, "force_complete": True}
+    issued = partner.post("/complete_course", json=body).get_json()
+    partner.post("/complete_course", json=body)  # the same certificate: no new event
     ((_url, payload),) = _sent(FakeSender())
     assert payload["event"] == "course.completed"
     assert payload["data"]["certificate_url"] == issued["download_link"]
-    assert (payload["data"]["student_id"], payload["data"]["course_id"]) == (tokens["db_user"]["id"], course_id)
+    data = payload["data"]
+    assert (data["student_id"], data["course_id"]) == (tokens["db_user"]["id"], course_id)
 
 
 def test_an_endpoint_gets_only_the_events_it_subscribed_to(author):
