@@ -39,7 +39,9 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     register_error_handlers(app)
     register_http_conventions(app)
 
+    import ekatra.idempotency.models  # noqa: F401
     import ekatra.outbox.models  # noqa: F401  (every table known to the metadata and Alembic)
+    import ekatra.webhooks.models  # noqa: F401
     from ekatra.auth.mail import mailer_from_config
     from ekatra.auth.routes import blp as auth_blp
     from ekatra.auth.tokens import register_token_callbacks
@@ -49,14 +51,23 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.groups.routes import blp as groups_blp
     from ekatra.groups.services import when_students_removed
     from ekatra.health.routes import blp as health_blp
+    from ekatra.idempotency.http import init_idempotency
     from ekatra.inbound.routes import blp as twilio_blp
     from ekatra.partners.routes import blp as partners_blp
+    from ekatra.ratelimits import init_rate_limits
+    from ekatra.webhooks.routes import blp as webhooks_blp
+    from ekatra.webhooks.sender import HttpSender
+    from ekatra.webhooks.targets import policy_for
 
     when_students_removed(withdraw_students)  # students leaving a group leave its deliveries
     register_token_callbacks(jwt, app)
     app.extensions["ekatra.mailer"] = mailer_from_config(app.config)
+    app.extensions["ekatra.webhook_sender"] = HttpSender(
+        policy_for(app.config), timeout_seconds=app.config["WEBHOOK_TIMEOUT_SECONDS"])
+    init_idempotency(app)
+    init_rate_limits(app)
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
-                      partners_blp):
+                      partners_blp, webhooks_blp):
         api.register_blueprint(blueprint)
 
     from ekatra.cli import register_commands

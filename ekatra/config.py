@@ -87,6 +87,9 @@ def _check_production(env: dict[str, str]) -> None:
     if api.scheme != "https" or _is_loopback(api.hostname or ""):
         problems.append("TWILIO_API_BASE_URL must be an https:// URL that is not loopback "
                         "(the sandbox is for development)")
+    if not env.get("RATELIMIT_STORAGE_URI", "").startswith(("redis://", "rediss://", "redis+sentinel://")):
+        problems.append("RATELIMIT_STORAGE_URI must name a Redis server (redis://…) that every web "
+                        "process shares")
     if env["SECRET_KEY"] == env["JWT_SECRET_KEY"]:
         problems.append("SECRET_KEY and JWT_SECRET_KEY must differ")
     if problems:
@@ -121,6 +124,15 @@ class Config:
     | OUTBOX_LEASE_SECONDS | how long a claimed message is held before the recovery may reconcile it;
       more than twice SEND_TIMEOUT_SECONDS | 60 |
     | RECOVER_INTERVAL_SECONDS | how often the worker looks for expired leases | 30 |
+    | WEBHOOK_RETRY_SCHEDULE_SECONDS | waits after each failed webhook attempt, comma-separated |
+      5,300,1800,7200,18000,36000,36000 |
+    | WEBHOOK_TIMEOUT_SECONDS, WEBHOOK_DISABLE_AFTER_DAYS | one webhook request's timeout; how long an
+      endpoint may fail before it is disabled | 10, 5 |
+    | RATE_LIMIT_PER_PARTNER, RATE_LIMIT_PER_AUTHOR | API requests per partner key / per author |
+      600/minute |
+    | RATELIMIT_STORAGE_URI | where rate-limit counts live; production needs Redis (shared by
+      every web process) | memory:// |
+    | IDEMPOTENCY_KEY_HOURS | how long a POST's response is kept for its Idempotency-Key | 24 |
     """
 
     def __init__(self, environ: dict[str, str] | None = None, instance_path: str | Path = "instance"):
@@ -180,6 +192,16 @@ class Config:
                 f"SEND_TIMEOUT_SECONDS ({self.SEND_TIMEOUT_SECONDS:g})")
         if self.RECOVER_INTERVAL_SECONDS <= 0:
             raise ConfigurationError("RECOVER_INTERVAL_SECONDS must be positive")
+
+        self.WEBHOOK_RETRY_SCHEDULE_SECONDS = tuple(
+            float(wait) for wait in _words(env.get("WEBHOOK_RETRY_SCHEDULE_SECONDS",
+                                                   "5,300,1800,7200,18000,36000,36000")))
+        self.WEBHOOK_TIMEOUT_SECONDS = float(env.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+        self.WEBHOOK_DISABLE_AFTER_DAYS = float(env.get("WEBHOOK_DISABLE_AFTER_DAYS", "5"))
+        self.RATE_LIMIT_PER_PARTNER = env.get("RATE_LIMIT_PER_PARTNER", "600/minute")
+        self.RATE_LIMIT_PER_AUTHOR = env.get("RATE_LIMIT_PER_AUTHOR", "600/minute")
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.IDEMPOTENCY_KEY_HOURS = float(env.get("IDEMPOTENCY_KEY_HOURS", "24"))
 
         self.OPT_OUT_KEYWORDS = _words(env.get("OPT_OUT_KEYWORDS", DEFAULT_OPT_OUT_KEYWORDS))
         self.OPT_IN_KEYWORDS = _words(env.get("OPT_IN_KEYWORDS", DEFAULT_OPT_IN_KEYWORDS))

@@ -12,7 +12,7 @@ from functools import wraps
 from pathlib import Path
 
 import flask_smorest
-from flask import Flask, Response, request, send_from_directory
+from flask import Flask, Response, current_app, request, send_from_directory
 from flask_smorest import Api
 from marshmallow import ValidationError
 from webargs.flaskparser import FlaskParser
@@ -60,12 +60,32 @@ def authenticated_by(check: Callable[[], None]):
 
 def authenticate(check: Callable[[], None]) -> None:
     """Run `check` unless it already passed in this request (kept in the request's environ:
-    `g` lives as long as the app context, which a test may hold across requests)."""
+    `g` lives as long as the app context, which a test may hold across requests); then, once
+    the caller is known, the app's after-authentication hooks (the Idempotency-Key replay)."""
     passed = request.environ.setdefault("ekatra.authenticated", [])
     if any(done is check for done in passed):
         return
     check()
     passed.append(check)
+    if request.environ.get(CALLER) and not request.environ.get(HOOKS_RAN):
+        request.environ[HOOKS_RAN] = True
+        for hook in current_app.extensions.get(AFTER_AUTHENTICATION, ()):
+            hook()
+
+
+CALLER = "ekatra.caller"
+HOOKS_RAN = "ekatra.after_authentication_ran"
+AFTER_AUTHENTICATION = "ekatra.after_authentication"
+
+
+def set_caller(caller: str) -> None:
+    """Called by an authentication check that accepted the request: who is calling
+    ("author:<id>", "partner:<id>"), for the per-caller conventions (Idempotency-Key)."""
+    request.environ[CALLER] = caller
+
+
+def current_caller() -> str | None:
+    return request.environ.get(CALLER)
 
 
 # Parsing ----------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ Reading this table tells an operator everything the worker does.
 |           |       | addresses answered with 21610 are opted out (deliveries.optouts) |
 | recover   | 30 s  | outbox.recovery.recover_until_idle: reconcile sends of a dead worker |
 | heartbeat | 10 s  | health.record_heartbeat: shown by GET /healthz |
+| webhooks  | 1 s   | webhooks.delivery.send_until_idle: signed events to partners' and authors' |
+|           |       | endpoints, retried on the published schedule; expired Idempotency-Keys dropped |
 
 Claims are leased for OUTBOX_LEASE_SECONDS (60 s by default); `jobs_for(config)` gives the
 table with the recover interval of RECOVER_INTERVAL_SECONDS.
@@ -108,11 +110,26 @@ def heartbeat(worker: Worker, now: datetime) -> None:
                             started_at=worker.started_at, now=now)
 
 
+def send_webhooks(worker: Worker, now: datetime) -> None:
+    from flask import current_app
+
+    from ekatra.idempotency.services import delete_expired
+    from ekatra.webhooks import delivery
+
+    stats = delivery.send_until_idle(current_app.extensions["ekatra.webhook_sender"], clock.now,
+                                     policy=delivery.Policy.from_config(current_app.config),
+                                     should_stop=worker.should_stop)
+    if stats.sent or stats.failed:
+        log.info("webhooks: %d delivered, %d failed (retried on the schedule)", stats.sent, stats.failed)
+    delete_expired(now)
+
+
 JOBS: tuple[Job, ...] = (
     Job("plan", 5, plan),
     Job("dispatch", 1, send),
     Job("recover", 30, recover),
     Job("heartbeat", 10, heartbeat),
+    Job("webhooks", 1, send_webhooks),
 )
 
 

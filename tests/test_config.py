@@ -47,7 +47,8 @@ def test_production_refuses_to_start_without_secrets(tmp_path):
 
 PRODUCTION = {"EKATRA_ENV": "production", "DATABASE_URL": "postgres://h/d",
               "SECRET_KEY": "s" * 40, "JWT_SECRET_KEY": "j" * 40, "PUBLIC_BASE_URL": "https://x.org/",
-              "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t" * 32}
+              "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,
+              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
 
 
 def test_production_with_everything_set_starts(tmp_path):
@@ -66,6 +67,7 @@ def test_production_with_everything_set_starts(tmp_path):
     ("SECRET_KEY", "short", "SECRET_KEY"),
     ("JWT_SECRET_KEY", "j" * 31, "JWT_SECRET_KEY"),
     ("JWT_SECRET_KEY", "s" * 40, "must differ"),
+    ("RATELIMIT_STORAGE_URI", "memory://", "RATELIMIT_STORAGE_URI"),
 ])
 def test_production_refuses_sandbox_weak_or_plain_http_settings(tmp_path, setting, value, named):
     with pytest.raises(ConfigurationError, match=named):

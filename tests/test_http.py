@@ -199,7 +199,7 @@ def test_hsts_only_in_production(database_url):
     environ = test_environ(
         database_url, EKATRA_ENV="production", SECRET_KEY="s" * 40, JWT_SECRET_KEY="j" * 40,
         PUBLIC_BASE_URL="https://ekatra.example.org", TWILIO_ACCOUNT_SID="AC" + "1" * 32,
-        TWILIO_AUTH_TOKEN="t" * 32)
+        TWILIO_AUTH_TOKEN="t" * 32, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
     production = create_app(config={"TESTING": True}, environ=environ)
     response = production.test_client().get("/openapi.json")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")

@@ -29,7 +29,7 @@ from ekatra import clock
 from ekatra.auth import services
 from ekatra.auth.models import LoginSession
 from ekatra.errors import error_body
-from ekatra.http import authenticated_by
+from ekatra.http import authenticated_by, set_caller
 
 VERIFIED_HEADERS_KEPT = 4096
 
@@ -136,6 +136,7 @@ def author_required(refresh: bool = False):
 
     def check() -> None:
         verify_author_token(refresh)
+        set_caller(f"author:{g.login_session.actor.author_id}")
 
     return authenticated_by(check)
 

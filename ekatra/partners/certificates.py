@@ -20,13 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ekatra.courses.models import Course, Day, Question
-from ekatra.deliveries.models import FINISHED, Enrollment
+from ekatra.deliveries.models import FINISHED, Delivery, Enrollment
 from ekatra.errors import InvalidState, NotFound
 from ekatra.extensions import db
 from ekatra.inbound.models import Answer
 from ekatra.partners.learners import enrollments_of
 from ekatra.partners.models import Certificate, LearnerAccount, Partner
 from ekatra.partners.services import find_account
+from ekatra.webhooks import services as webhooks
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 PASS_MARK_PERCENT = 50
@@ -85,6 +86,11 @@ def complete_course(partner: Partner, account_id: int, course_id: int, *, force:
                               issued_at=now, pdf=b"")
     certificate.pdf = render_pdf(certificate, verification_url(base_url, serial))
     db.session.add(certificate)
+    delivery = db.session.get(Delivery, enrollment.delivery_id)
+    webhooks.record_event("course.completed", {
+        "student_id": account.id, "group_student_id": enrollment.student_id, "course_id": course.id,
+        "delivery_id": enrollment.delivery_id, "certificate_url": download_url(base_url, serial)},
+        author_id=delivery.owner_id if delivery else None, partner_ids=[partner.id], now=now)
     try:
         db.session.commit()
     except IntegrityError:  # issued concurrently: serve that one

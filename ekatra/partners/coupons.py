@@ -26,6 +26,7 @@ from ekatra.groups.phones import calling_code
 from ekatra.partners.locks import locked_delivery
 from ekatra.partners.models import AVAILABLE, CANCELLED, USED, Coupon, CouponBatch, LearnerAccount, Partner
 from ekatra.partners.sharing import is_shared, shared_delivery
+from ekatra.webhooks import services as webhooks
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_CHARS = 10
@@ -185,6 +186,9 @@ def _enrol(account: LearnerAccount, coupon: Coupon, delivery: Delivery, now: dat
     if claimed.rowcount != 1:  # cancelled a moment ago (cancelling takes no delivery lock)
         raise Conflict(ALREADY_USED, {"coupon_code": [ALREADY_USED]})
     enroll_students(delivery, now, late=True)
+    webhooks.record_event("student.enrolled", {
+        "student_id": account.id, "group_student_id": student.id, "course_id": delivery.course_id,
+        "delivery_id": delivery.id}, author_id=delivery.owner_id, partner_ids=[account.partner_id], now=now)
     db.session.commit()
 
 

@@ -20,6 +20,7 @@ from ekatra.groups.models import Student
 from ekatra.groups.phones import calling_code, canonical_timezone, normalise_channel, normalise_phone
 from ekatra.partners.locks import lock_name
 from ekatra.partners.models import Coupon, LearnerAccount, LearnerSession, LoginFailure, Partner
+from ekatra.webhooks import services as webhooks
 
 MAX_FAILED_LOGINS = 5
 FAILED_LOGIN_WINDOW = timedelta(minutes=15)
@@ -125,10 +126,14 @@ def signup(partner: Partner, *, login: str, full_name: str, password: str, sourc
                              idp_user_id=str(uuid.uuid4()), created_at=now, updated_at=now, **profile)
     db.session.add(account)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise Conflict("A user with this id already exists.", {"id": ["Already registered."]}) from None
+    webhooks.record_event("student.created", {
+        "student_id": account.id, "name": account.full_name, "email": account.email,
+        "phone": account.phone}, author_id=None, partner_ids=[partner.id], now=now)
+    db.session.commit()
     return account
 
 

@@ -14,7 +14,7 @@ from jwt import PyJWTError
 
 from ekatra import clock
 from ekatra.errors import Invalid, Unauthorized
-from ekatra.http import authenticated_by, body_text
+from ekatra.http import authenticated_by, body_text, set_caller
 from ekatra.partners import services
 from ekatra.partners.headers import reserved_name
 from ekatra.partners.models import LearnerAccount, LearnerSession
@@ -33,6 +33,7 @@ def partner_required(view):
 def _authenticate_partner() -> None:
     secret = request.headers.get("ST-SECRET-KEY") or body_text("access_secret")
     g.partner = services.authenticate_partner(request.headers.get("ST-ACCESS-KEY"), secret)
+    set_caller(f"partner:{g.partner.id}")
 
 
 def session_ttl():

@@ -1,0 +1,100 @@
+"""Rate limits per partner key and per author, counted in shared storage (Flask-Limiter).
+
+Every /api request whose credentials check out counts against its caller: a partner (its
+access key, with the right secret) or an author (a validly signed token's author). Requests
+without valid credentials are not counted here (they fail authentication; author logins have
+limits of their own). The limits (RATE_LIMIT_PER_PARTNER, RATE_LIMIT_PER_AUTHOR, default
+600/minute) are far above what a real integration needs. Counts live in RATELIMIT_STORAGE_URI:
+`memory://` in development (one process), Redis in production, so that all web processes
+share them. Every counted response carries RateLimit-Limit, RateLimit-Remaining and
+RateLimit-Reset (seconds until the window resets); a 429 carries Retry-After.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from flask import Flask, current_app, jsonify, request
+from flask_jwt_extended import decode_token
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+
+from ekatra.errors import DomainError, error_body
+
+CALLER = "ekatra.rate_limit_caller"
+HEADERS = {"LIMIT": "RateLimit-Limit", "REMAINING": "RateLimit-Remaining", "RESET": "RateLimit-Reset",
+           "RETRY_AFTER": "Retry-After"}
+
+
+def rate_limited_caller() -> str | None:
+    """"partner:<id>" or "author:<id>" for a request with valid credentials, else None."""
+    if CALLER in request.environ:
+        return request.environ[CALLER]
+    request.environ[CALLER] = caller = _identify()
+    return caller
+
+
+def _identify() -> str | None:
+    if not request.path.startswith("/api/"):
+        return None
+    access_key = request.headers.get("ST-ACCESS-KEY")
+    if access_key:
+        from ekatra.http import body_text
+        from ekatra.partners.services import authenticate_partner
+
+        try:
+            partner = authenticate_partner(access_key, request.headers.get("ST-SECRET-KEY")
+                                           or body_text("access_secret"))
+        except DomainError:
+            return None
+        return f"partner:{partner.id}"
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        try:
+            claims = decode_token(header[len("Bearer "):])
+        except Exception:  # any invalid token: authentication will refuse it
+            return None
+        if claims.get("type") == "access" and claims.get("kind") is None and claims.get("sub"):
+            return f"author:{claims['sub']}"
+    return None
+
+
+def _caller_limit() -> str:
+    caller = rate_limited_caller() or ""
+    name = "RATE_LIMIT_PER_PARTNER" if caller.startswith("partner:") else "RATE_LIMIT_PER_AUTHOR"
+    return current_app.config[name]
+
+
+def init_rate_limits(app: Flask) -> Limiter:
+    from flask_limiter import HeaderNames
+
+    @app.after_request  # registered before the limiter's: runs after it has added its headers
+    def reset_in_seconds(response):
+        reset = response.headers.get(HEADERS["RESET"])
+        if reset and reset.isdigit() and int(reset) > 10**9:  # the limiter gives an epoch time
+            response.headers[HEADERS["RESET"]] = str(max(0, math.ceil(int(reset) - time.time())))
+        if response.status_code != 429 and HEADERS["LIMIT"] in response.headers:
+            response.headers.pop("Retry-After", None)
+        return response
+
+    limiter = Limiter(
+        lambda: rate_limited_caller() or "anonymous",
+        app=app,
+        default_limits=[_caller_limit],
+        default_limits_exempt_when=lambda: rate_limited_caller() is None,
+        headers_enabled=True,
+        header_name_mapping={getattr(HeaderNames, key): value for key, value in HEADERS.items()},
+        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        strategy="moving-window",
+        key_prefix="ekatra",
+    )
+
+    app.extensions["ekatra.limiter"] = limiter
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded):
+        return jsonify(error_body(f"Rate limit exceeded ({error.description}); retry after the "
+                                  "time in Retry-After.")), 429
+
+    return limiter
