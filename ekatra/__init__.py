@@ -53,13 +53,16 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.health.routes import blp as health_blp
     from ekatra.idempotency.http import init_idempotency
     from ekatra.inbound.routes import blp as twilio_blp
+    from ekatra.partners.audience import PartnerAudience
     from ekatra.partners.routes import blp as partners_blp
     from ekatra.ratelimits import init_rate_limits
+    from ekatra.webhooks import audience
     from ekatra.webhooks.routes import blp as webhooks_blp
     from ekatra.webhooks.sender import HttpSender
     from ekatra.webhooks.targets import policy_for
 
     when_students_removed(withdraw_students)  # students leaving a group leave its deliveries
+    audience.register(PartnerAudience())  # whose learner an event is about, for webhooks
     register_token_callbacks(jwt, app)
     app.extensions["ekatra.mailer"] = mailer_from_config(app.config)
     app.extensions["ekatra.webhook_sender"] = HttpSender(

@@ -20,6 +20,8 @@ from ekatra.groups.models import Student
 from ekatra.outbox import optouts
 from ekatra.outbox import services as outbox
 from ekatra.outbox.models import SKIPPED, Message
+from ekatra.webhooks import audience
+from ekatra.webhooks import services as webhooks
 
 
 def _students(phone: str, channel: str):
@@ -34,6 +36,15 @@ def opt_out(phone: str, channel: str, source: str, now: datetime) -> bool:
     db.session.execute(update(Enrollment).where(Enrollment.student_id.in_(_students(phone, channel)),
                                                 Enrollment.status == ACTIVE)
                        .values(status=SUSPENDED, updated_at=now))
+    if added:  # each author with this learner in a delivery hears of it once, and their partner
+        concerned = db.session.execute(
+            select(Enrollment.student_id, Delivery.owner_id).distinct()
+            .join(Delivery, Delivery.id == Enrollment.delivery_id)
+            .where(Enrollment.student_id.in_(_students(phone, channel)))
+            .order_by(Enrollment.student_id, Delivery.owner_id)).all()
+        webhooks.record_events("student.opted_out", audience.about_students([
+            (student_id, owner_id, {"phone": phone, "channel": channel, "source": source})
+            for student_id, owner_id in concerned]), now=now)
     return added
 
 

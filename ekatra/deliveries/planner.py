@@ -33,6 +33,8 @@ from ekatra.outbox import services as outbox
 from ekatra.outbox.models import Message
 from ekatra.outbox.optouts import opted_out
 from ekatra.rendering.parts import Part, day_parts, question_part
+from ekatra.webhooks import audience
+from ekatra.webhooks import services as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +221,10 @@ def complete_if_done(delivery: Delivery, now: datetime) -> bool:
     if open_enrollments:
         return False
     delivery.status, delivery.completed_at, delivery.updated_at = COMPLETED, now, now
+    webhooks.record_events("delivery.completed", [audience.about_delivery(
+        delivery.id, delivery.owner_id,
+        {"delivery_id": delivery.id, "course_id": delivery.course_id, "group_id": delivery.group_id})],
+        now=now)
     return True
 
 

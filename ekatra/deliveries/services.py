@@ -32,6 +32,7 @@ from ekatra.inbound.models import Answer
 from ekatra.outbox import services as outbox
 from ekatra.outbox.models import Message
 from ekatra.ownership import owned
+from ekatra.webhooks import audience
 from ekatra.webhooks import services as webhooks
 
 DELIVERY_NOT_FOUND = "Delivery not found!!"
@@ -87,13 +88,13 @@ def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at:
 
 
 def _record_enrolments(delivery: Delivery, now: datetime) -> None:
-    """`student.enrolled` for every learner enrolled at creation, to the delivery's author.
-    (Partners hear of their learners' enrolments through coupons, partners/coupons.py.)"""
+    """`student.enrolled` for every learner enrolled at creation: to the delivery's author, and to
+    the partner whose learner a student is."""
     student_ids = db.session.scalars(select(Enrollment.student_id).where(
         Enrollment.delivery_id == delivery.id).order_by(Enrollment.id))
-    webhooks.record_events("student.enrolled", [webhooks.EventFor(
-        {"student_id": student_id, "group_student_id": student_id, "course_id": delivery.course_id,
-         "delivery_id": delivery.id}, author_id=delivery.owner_id) for student_id in student_ids], now=now)
+    webhooks.record_events("student.enrolled", audience.about_students([
+        (student_id, delivery.owner_id, {"course_id": delivery.course_id, "delivery_id": delivery.id})
+        for student_id in student_ids]), now=now)
 
 
 def change_status(actor: Actor, delivery_id: int, action: str, now: datetime) -> Delivery:

@@ -39,6 +39,8 @@ from ekatra.outbox.optouts import KEYWORD, is_opted_out
 from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
 from ekatra.rendering.parts import question_part
 from ekatra.rendering.texts import render_feedback
+from ekatra.webhooks import audience
+from ekatra.webhooks import services as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,12 @@ def _answer(inbound: InboundMessage, body: str, settings: ReplySettings, now: da
         raise LookupError from None
     inbound.student_id, inbound.question_id = enrollment.student_id, question.id
     inbound.delivery_id = enrollment.delivery_id
+    if is_correct is not None:  # graded: `open` answers are stored ungraded and are no assessment
+        delivery = db.session.get(Delivery, enrollment.delivery_id)
+        webhooks.record_events("assessment.completed", audience.about_students([(
+            enrollment.student_id, delivery.owner_id,
+            {"course_id": delivery.course_id, "delivery_id": delivery.id, "question_id": question.id,
+             "correct": is_correct})]), now=now)
     last = db.session.scalar(select(func.max(Message.sequence)).where(
         Message.enrollment_id == enrollment.id, Message.day_number == message.day_number)) or 0
     # A paused delivery's answers are graded now; what they lead to waits for RESUME.

@@ -32,6 +32,7 @@ from ekatra.outbox.models import (
     WAITING,
     Message,
 )
+from ekatra.webhooks import audience
 
 messages = Message.__table__
 
@@ -267,6 +268,10 @@ def record_outcomes(now: datetime, outcomes) -> None:
         ended = [row["b_id"] for kind, rows in by_kind.items() if kind is not Unresolved for row in rows]
         for start in range(0, len(ended), 500):
             promote_next_parts(ended[start:start + 500], now)
+        failed = [row["b_id"] for row in by_kind.get(Failed, ())]
+        if failed:  # those this write-back failed (a claim taken over meanwhile wrote nothing)
+            audience.messages_failed(list(db.session.scalars(select(messages.c.id).where(
+                messages.c.id.in_(failed), messages.c.status == FAILED, messages.c.updated_at == now))), now)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -20,6 +20,7 @@ from ekatra.extensions import db
 from ekatra.outbox.claims import promote_next_parts
 from ekatra.outbox.models import DELIVERED, FAILED, PENDING, READ, SENDING, SENT, UNDELIVERED, Message
 from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
+from ekatra.webhooks import audience
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ def record_status(provider_sid: str, provider_status: str, *, now: datetime, to:
                 Message.id == message_id, Message.status == SENT,
                 or_(Message.provider_status.is_(None), Message.provider_status.in_(earlier_steps)))
                 .values(provider_status=provider_status, updated_at=now))
+        elif moved.rowcount and status in (FAILED, UNDELIVERED):
+            audience.messages_failed([message_id], now)
         db.session.commit()
     except Exception:
         db.session.rollback()
