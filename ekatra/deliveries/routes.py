@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 
 from ekatra import clock, spreadsheets
@@ -37,8 +37,9 @@ class DeliveryCreate(MethodView):
     @author_required()
     def post(self, body, group_id, course_id):
         """Schedule a course for a group (day 1 at schedule_at in each student's timezone)"""
-        delivery = services.create_delivery(current_actor(), group_id, course_id, **body,
-                                            now=clock.now())
+        delivery = services.create_delivery(
+            current_actor(), group_id, course_id, **body, now=clock.now(),
+            whatsapp_opener_content_sid=current_app.config["WHATSAPP_OPENER_CONTENT_SID"])
         return {"message": "success", "id": delivery.id}
 
 

@@ -31,9 +31,14 @@ from ekatra.groups.services import find_group
 from ekatra.inbound.models import Answer
 from ekatra.outbox import services as outbox
 from ekatra.outbox.models import Message
+from ekatra.outbox.twilio import WHATSAPP
 from ekatra.ownership import owned
 
 DELIVERY_NOT_FOUND = "Delivery not found!!"
+WHATSAPP_NEEDS_OPENER = (
+    "The group has WhatsApp learners, but no WhatsApp opener template is configured: set "
+    "WHATSAPP_OPENER_CONTENT_SID (an approved Twilio content template, HX…) or the course's "
+    "whatsapp_opener_content_sid. Outside WhatsApp's 24-hour window only a template reaches a learner.")
 
 # action → (states it may be taken from, state it leads to)
 TRANSITIONS = {
@@ -55,8 +60,12 @@ def find_delivery(actor: Actor, delivery_id: int) -> Delivery:
 
 def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at: str,
                     timezone: str | None, cadence: str, interval: int | None,
-                    now: datetime) -> Delivery:
-    """Schedule a course for a group; every student is enrolled at day 1."""
+                    now: datetime, whatsapp_opener_content_sid: str | None = None) -> Delivery:
+    """Schedule a course for a group; every student is enrolled at day 1.
+
+    WhatsApp learners need an approved opener template (the course's, else
+    `whatsapp_opener_content_sid`): without one a day outside their window could never reach
+    them, so such a delivery is refused."""
     group = find_group(actor, group_id)
     course = find_course(actor, course_id)
     if not course.days:
@@ -64,6 +73,10 @@ def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at:
     if not db.session.scalar(select(func.count()).select_from(Student)
                              .where(Student.group_id == group.id)):
         raise Invalid("The group has no students to deliver to.", {"group": ["Has no students."]})
+    if not (course.whatsapp_opener_content_sid or whatsapp_opener_content_sid) and db.session.scalar(
+            select(func.count()).select_from(Student).where(Student.group_id == group.id,
+                                                            Student.channel == WHATSAPP)):
+        raise Invalid(WHATSAPP_NEEDS_OPENER, {"group": [WHATSAPP_NEEDS_OPENER]})
     schedule = planning.parse_schedule(schedule_at, timezone, cadence, interval, now)
     delivery = Delivery(owner_id=actor.author_id, course_id=course.id, group_id=group.id,
                         local_start_date=schedule.local_start_date,
