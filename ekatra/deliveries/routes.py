@@ -23,6 +23,7 @@ from ekatra.deliveries.schemas import (
     ProgressQueryArgsSchema,
 )
 from ekatra.http import Blueprint
+from ekatra.outbox.whatsapp import sender_address
 
 blp = Blueprint("deliveries", __name__, url_prefix="/api",
                 description="Deliveries: a course sent to a group, day by day")
@@ -49,7 +50,9 @@ class DeliveryById(MethodView):
     @author_required()
     def get(self, delivery_id):
         """A delivery's summary and each student's progress"""
-        return services.get_delivery(current_actor(), delivery_id)
+        sender = current_app.config["TWILIO_WHATSAPP_FROM"]
+        return services.get_delivery(current_actor(), delivery_id, clock.now(),
+                                     sender_address(sender) if sender else None)
 
     @blp.arguments(DeliveryActionSchema, example={"action": "PAUSE"})
     @blp.response(200, DeliveryActionResultSchema)

@@ -32,6 +32,7 @@ from ekatra.inbound.models import Answer
 from ekatra.outbox import services as outbox
 from ekatra.outbox.models import Message
 from ekatra.outbox.twilio import WHATSAPP
+from ekatra.outbox.whatsapp import window_states
 from ekatra.ownership import owned
 
 DELIVERY_NOT_FOUND = "Delivery not found!!"
@@ -250,8 +251,10 @@ def answer_counts(delivery_id: int) -> dict[int, tuple[int, int]]:
     return {enrollment_id: (answered, correct or 0) for enrollment_id, answered, correct in rows}
 
 
-def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
-    """Summary and per-student progress: current day, messages by status."""
+def get_delivery(actor: Actor, delivery_id: int, now: datetime | None = None,
+                 whatsapp_sender: str | None = None) -> DeliveryView:
+    """Summary and per-student progress: current day, messages by status, and for WhatsApp
+    learners whether their window is open (at `now`) and until when."""
     rows = _delivery_rows(actor, delivery_id) if 0 < delivery_id <= MAX_ID else []
     if not rows:
         raise NotFound(DELIVERY_NOT_FOUND)
@@ -269,6 +272,17 @@ def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
     rows = db.session.execute(
         select(Enrollment, Student).outerjoin(Student, Student.id == Enrollment.student_id)
         .where(Enrollment.delivery_id == delivery.id).order_by(Enrollment.id)).all()
+    windows = window_states((s.phone for _, s in rows if s is not None and s.channel == WHATSAPP),
+                            whatsapp_sender)
+    now = now or datetime.now(UTC)
+
+    def window(student) -> dict:
+        if student is None or student.channel != WHATSAPP:
+            return {"whatsapp_window_open": None, "whatsapp_window_open_until": None}
+        until = windows.get(student.phone)
+        return {"whatsapp_window_open": until is not None and until > now,
+                "whatsapp_window_open_until": until}
+
     view.progress = [{
         "student_id": enrollment.student_id,
         "name": student.name if student else None,
@@ -281,6 +295,7 @@ def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
         "next_due_at": enrollment.next_due_at,
         "messages": by_student[enrollment.id],
         "answers": answers.get(enrollment.id, (0, 0))[0],
+        **window(student),
     } for enrollment, student in rows]
     return view
 
