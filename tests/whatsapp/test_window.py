@@ -205,3 +205,24 @@ def test_several_workers_send_one_opener(app, client, delivery):
     assert [m.part for m in rows(ACCRA["number"]) if m.part.startswith("opener")] == ["opener-1"]
     assert len([m for m in sent_to(sender, ACCRA["number"]) if m.content_sid]) == 1
     assert len(sent_to(sender, KOLKATA["number"])) == 2, "SMS: each part once"
+
+
+COURSE_OPENER = "HX" + "ab" * 16
+
+
+def test_without_an_opener_a_whatsapp_delivery_is_refused_and_a_course_may_name_its_own(
+        app, author, monkeypatch):
+    monkeypatch.setitem(app.config, "WHATSAPP_OPENER_CONTENT_SID", "")  # production's default
+    course_id, group_id = course_and_group(author, students=(KOLKATA, ACCRA))
+
+    refused = author.post(f"/api/delivery/group/{group_id}/{course_id}",
+                          json={"schedule_at": "2026-12-01 09:00:00"})
+    assert refused.status_code == 400
+    assert "WHATSAPP_OPENER_CONTENT_SID" in refused.get_json()["message"]
+
+    course = f"/api/course/{course_id}"
+    assert author.put(course, json={"whatsapp_opener_content_sid": "HX1"}).status_code == 400
+    assert author.put(course, json={"whatsapp_opener_content_sid": COURSE_OPENER}).status_code == 200
+    create_delivery(author, group_id, course_id, schedule_at="2026-12-01T09:00:00Z")
+    sender = tick(START, FakeSender(clock=lambda: START), WhatsAppSettings())
+    assert [m.content_sid for m in sent_to(sender, ACCRA["number"])] == [COURSE_OPENER]
