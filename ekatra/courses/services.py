@@ -80,7 +80,8 @@ _courses, _days, _questions = Course.__table__, Day.__table__, Question.__table_
 # The read path's statements are built once (plain Core: no ORM identity map, no per-request
 # statement building); SQLAlchemy compiles each once per engine.
 _COURSE = (select(_courses.c.id, _courses.c.name, _courses.c.author, _courses.c.description,
-                  _courses.c.language)
+                  _courses.c.language, _courses.c.whatsapp_opener_content_sid,
+                  _courses.c.whatsapp_quick_replies)
            .where(_courses.c.id == bindparam("course_id")))
 _OWNED_COURSE = _COURSE.where(_courses.c.owner_id == bindparam("owner_id"))
 _DAYS_AND_QUESTIONS = (

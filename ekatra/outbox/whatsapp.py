@@ -83,6 +83,15 @@ def record_inbound(phone: str, sender: str | None, now: datetime, window_seconds
               "open_until": statement.excluded.open_until}))
 
 
+def record_inbound_many(phones: Iterable[str], sender: str, now: datetime, window_seconds: float) -> None:
+    """`record_inbound` for many learners who wrote at `now` (benchmarks, imports); one
+    executemany INSERT. Runs in the caller's transaction."""
+    rows = [{"phone": phone, "sender": sender_address(sender), "last_inbound_at": now,
+             "open_until": now + timedelta(seconds=window_seconds)} for phone in sorted(set(phones))]
+    if rows:
+        db.session.execute(dialect_insert(windows).on_conflict_do_nothing(), rows)
+
+
 def is_open(phone_column, sender: str | None, now: datetime):
     """A correlated EXISTS: the window of the phone in `phone_column` is open at `now`."""
     return exists().where(windows.c.phone == phone_column, windows.c.open_until > now, *_with_sender(sender))
