@@ -13,6 +13,11 @@ SANDBOX_ACCOUNT_SID = "ACsandbox00000000000000000000000000"
 SANDBOX_AUTH_TOKEN = "sandbox-auth-token"
 SANDBOX_SMS_FROM = "+15005550006"
 SANDBOX_WHATSAPP_FROM = "whatsapp:+14155238886"
+# The WhatsApp templates the sandbox's Content API stand-in knows (ekatra/sandbox/content.py).
+SANDBOX_OPENER_CONTENT_SID = "HX00000000000000000000000000000001"
+SANDBOX_YES_NO_CONTENT_SID = "HX00000000000000000000000000000002"
+SANDBOX_CHOICE2_CONTENT_SID = "HX00000000000000000000000000000003"
+SANDBOX_CHOICE3_CONTENT_SID = "HX00000000000000000000000000000004"
 
 MAX_REQUEST_BYTES = 1024 * 1024
 ENVIRONMENTS = ("development", "production")
@@ -133,6 +138,14 @@ class Config:
     | RATELIMIT_STORAGE_URI | where rate-limit counts live; production needs Redis (shared by
       every web process) | memory:// |
     | IDEMPOTENCY_KEY_HOURS | how long a POST's response is kept for its Idempotency-Key | 24 |
+    | WHATSAPP_WINDOW_SECONDS | how long after a learner's last message free-form WhatsApp
+      messages reach them (WhatsApp's customer-service window) | 86400 |
+    | WHATSAPP_OPENER_CONTENT_SID | the approved template (HX…) that opens a closed window for a
+      day, variables {"1": name, "2": course, "3": day}; without one (and without a course's own)
+      WhatsApp deliveries are refused | development: the sandbox's; production: none |
+    | WHATSAPP_QUICK_REPLY_BOOLEAN_CONTENT_SID, WHATSAPP_QUICK_REPLY_CHOICE2_CONTENT_SID,
+      WHATSAPP_QUICK_REPLY_CHOICE3_CONTENT_SID | quick-reply templates for yes/no and two- or
+      three-option questions inside the window | none (plain text questions) |
     """
 
     def __init__(self, environ: dict[str, str] | None = None, instance_path: str | Path = "instance"):
@@ -192,6 +205,14 @@ class Config:
                 f"SEND_TIMEOUT_SECONDS ({self.SEND_TIMEOUT_SECONDS:g})")
         if self.RECOVER_INTERVAL_SECONDS <= 0:
             raise ConfigurationError("RECOVER_INTERVAL_SECONDS must be positive")
+        self.WHATSAPP_WINDOW_SECONDS = float(env.get("WHATSAPP_WINDOW_SECONDS", "86400"))
+        if self.WHATSAPP_WINDOW_SECONDS <= 0:
+            raise ConfigurationError("WHATSAPP_WINDOW_SECONDS must be positive")
+        self.WHATSAPP_OPENER_CONTENT_SID = env.get(
+            "WHATSAPP_OPENER_CONTENT_SID", "" if self.is_production else SANDBOX_OPENER_CONTENT_SID)
+        for kind in ("BOOLEAN", "CHOICE2", "CHOICE3"):
+            name = f"WHATSAPP_QUICK_REPLY_{kind}_CONTENT_SID"
+            setattr(self, name, env.get(name, ""))
 
         self.WEBHOOK_RETRY_SCHEDULE_SECONDS = tuple(
             float(wait) for wait in _words(env.get("WEBHOOK_RETRY_SCHEDULE_SECONDS",

@@ -2,7 +2,10 @@
 
 `demo` adds a demo author, a three-day course (day 3 in Hindi), three learners in three
 timezones (one on WhatsApp) and a delivery with a one-minute cadence, then prints each
-message as the sandbox receives it. `serve` is the same without the demo data.
+message as the sandbox receives it. The sandbox keeps WhatsApp's window (WHATSAPP_WINDOW_SECONDS):
+the WhatsApp learner, who never wrote, first gets the opener template; in the demo they tap its
+button a few seconds later and the day follows (questions with quick-reply buttons). `serve`
+is the same without the demo data and without the automatic taps.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import signal
+import threading
 from datetime import timedelta
 
 import click
@@ -128,15 +132,50 @@ def make_web_server(app, host: str, port: int):
     return make_server(host, port, app, threaded=True, request_handler=RequestHandler)
 
 
-def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[str]) -> None:
+TAP_AFTER_SECONDS = 3.0
+
+
+def _tapping_learner(sandbox_ref: list) -> callable:
+    """The demo's WhatsApp learner: taps an opener's button a few seconds after it arrives."""
+
+    def on_message(message: dict) -> None:
+        _print_message(message)
+        if message["content_sid"] and message["buttons"] == ["Start"]:
+            def tap():
+                click.echo(f"  (the learner {message['to']} taps \"Start\")")
+                sandbox_ref[0].tap(message["to"], "Start")
+
+            timer = threading.Timer(TAP_AFTER_SECONDS, tap)
+            timer.daemon = True
+            timer.start()
+
+    return on_message
+
+
+def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[str], *,
+                   learners_tap: bool = False) -> None:
     """Sandbox, worker and web server in this process until Ctrl-C."""
+    from ekatra.config import (
+        SANDBOX_CHOICE2_CONTENT_SID,
+        SANDBOX_CHOICE3_CONTENT_SID,
+        SANDBOX_YES_NO_CONTENT_SID,
+    )
     from ekatra.sandbox.server import Sandbox
     from scheduler.__main__ import start_in_background, stop
 
     public = f"http://{host}:{port}"
+    sandbox_ref: list = []
     sandbox = Sandbox(host=host, port=sandbox_port, inbound_url=f"{public}/twilio/inbound",
                       account_sid=app.config["TWILIO_ACCOUNT_SID"],
-                      auth_token=app.config["TWILIO_AUTH_TOKEN"], on_message=_print_message)
+                      auth_token=app.config["TWILIO_AUTH_TOKEN"],
+                      on_message=_tapping_learner(sandbox_ref) if learners_tap else _print_message,
+                      whatsapp_window_seconds=app.config["WHATSAPP_WINDOW_SECONDS"])
+    sandbox_ref.append(sandbox)
+    # The sandbox knows these quick-reply templates; a real deployment names its own approved ones.
+    for name, sid in (("BOOLEAN", SANDBOX_YES_NO_CONTENT_SID), ("CHOICE2", SANDBOX_CHOICE2_CONTENT_SID),
+                      ("CHOICE3", SANDBOX_CHOICE3_CONTENT_SID)):
+        app.config[f"WHATSAPP_QUICK_REPLY_{name}_CONTENT_SID"] = (
+            app.config[f"WHATSAPP_QUICK_REPLY_{name}_CONTENT_SID"] or sid)
     try:
         sandbox.start()
         server = make_web_server(app, host, port)
@@ -197,8 +236,10 @@ def demo_command(app, host: str, port: int, sandbox_port: int):
         f"Demo login:      {DEMO_EMAIL} / {DEMO_PASSWORD}",
         f"Delivery {delivery_id}: course {course_id} to group {group_id}, one day a minute "
         "(day 1 in a few seconds, day 3 about two minutes later).",
+        "WhatsApp (Kofi): outside the 24-hour window the opener template goes first; Kofi taps",
+        "its Start button and the day follows. Tap buttons yourself on the sandbox page.",
         "Messages arrive below as the sandbox receives them:",
-    ])
+    ], learners_tap=True)
 
 
 @click.command("serve")

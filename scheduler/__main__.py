@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from ekatra import clock, create_app
 from ekatra.health import services as health
 from ekatra.outbox.twilio import sender_from_config
+from ekatra.outbox.whatsapp import WhatsAppSettings
 from scheduler.jobs import Worker, jobs_for
 
 log = logging.getLogger("ekatra.worker")
@@ -50,7 +51,8 @@ def make_worker(app) -> Worker:
         clock.now(), sender=sender_from_config(app.config),
         send_concurrency=app.config["SEND_CONCURRENCY"],
         send_rate_per_second=app.config["SEND_RATE_PER_SECOND"],
-        lease_seconds=app.config["OUTBOX_LEASE_SECONDS"])
+        lease_seconds=app.config["OUTBOX_LEASE_SECONDS"],
+        whatsapp=WhatsAppSettings.from_config(app.config))
 
 
 def freeze_startup_objects() -> None:

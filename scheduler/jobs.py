@@ -4,7 +4,8 @@ Reading this table tells an operator everything the worker does.
 
 | job       | every | service |
 |-----------|-------|---------|
-| plan      | 5 s   | deliveries.planner.plan_due_days: due days become outbox rows |
+| plan      | 5 s   | deliveries.planner.plan_due_days: due days become outbox rows; WhatsApp |
+|           |       | days held for a closed window get their opener template |
 | dispatch  | 1 s   | outbox.dispatch.dispatch_until_idle: send what is due, under the rate limit; |
 |           |       | addresses answered with 21610 are opted out (deliveries.optouts) |
 | recover   | 30 s  | outbox.recovery.recover_until_idle: reconcile sends of a dead worker |
@@ -32,6 +33,7 @@ from ekatra.deliveries import optouts, planner
 from ekatra.health import services as health
 from ekatra.outbox import dispatch, recovery
 from ekatra.outbox.sending import SendPool
+from ekatra.outbox.whatsapp import WhatsAppSettings
 
 log = logging.getLogger("ekatra.worker")
 
@@ -48,6 +50,7 @@ class Worker:
     send_concurrency: int = 32
     send_rate_per_second: float = 50.0
     lease_seconds: float = dispatch.LEASE_SECONDS
+    whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)  # the window, templates
     stopping: threading.Event = field(default_factory=threading.Event)
     _send_pool: SendPool | None = field(default=None, repr=False)
 
@@ -81,11 +84,11 @@ class Job:
 
 
 def plan(worker: Worker, now: datetime) -> None:
-    stats = planner.plan_due_days(now)
-    if stats.planned_learner_days or stats.enrolled or stats.removed or stats.completed:
-        log.info("planned %d learner-days (%d messages); enrolled %d, removed %d, completed %d",
-                 stats.planned_learner_days, stats.messages, stats.enrolled, stats.removed,
-                 stats.completed)
+    stats = planner.plan_due_days(now, worker.whatsapp)
+    if stats.planned_learner_days or stats.enrolled or stats.removed or stats.completed or stats.openers:
+        log.info("planned %d learner-days (%d messages); enrolled %d, removed %d, completed %d; "
+                 "%d WhatsApp openers", stats.planned_learner_days, stats.messages, stats.enrolled,
+                 stats.removed, stats.completed, stats.openers)
 
 
 def send(worker: Worker, now: datetime) -> None:

@@ -7,12 +7,14 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, insert, select, text
 
 from ekatra.auth.models import Author
+from ekatra.config import SANDBOX_WHATSAPP_FROM
 from ekatra.courses.models import Course, Day, Question
 from ekatra.deliveries import planning
 from ekatra.deliveries.models import ACTIVE, Delivery, Enrollment
 from ekatra.extensions import db
 from ekatra.groups.models import Group, Student
 from ekatra.outbox.models import PENDING, Message
+from ekatra.outbox.whatsapp import record_inbound_many
 
 CHUNK_ROWS = 10_000
 TIMEZONES = (
@@ -99,6 +101,9 @@ def seed_learners(learners: int, timezones: int, now: datetime) -> int:
     return delivery.id
 
 
+BENCH_WINDOW_SECONDS = 7 * 86_400  # longer than any parked backlog
+
+
 def seed_outbox(messages: int, start: datetime, due_over_seconds: float) -> None:
     """`messages` learners, each with one pending day-1 message (as the planner writes them),
     due from `start` on, spread evenly over `due_over_seconds`. Commits."""
@@ -117,4 +122,7 @@ def seed_outbox(messages: int, start: datetime, due_over_seconds: float) -> None
                      "due_at": due_at, "next_attempt_at": due_at, "status": PENDING, "attempts": 0,
                      "created_at": start, "updated_at": start})
     _insert_chunked(Message, rows)
+    # The WhatsApp learners wrote to us: their window is open while the benchmark runs.
+    whatsapp = [row["to_phone"] for row in rows if row["channel"] == "whatsapp"]
+    record_inbound_many(whatsapp, SANDBOX_WHATSAPP_FROM, start, BENCH_WINDOW_SECONDS)
     db.session.commit()

@@ -26,6 +26,9 @@ class Course(db.Model):
     author: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(35), default="en")
+    # The course's own approved WhatsApp templates (HX…), instead of the deployment's.
+    whatsapp_opener_content_sid: Mapped[str | None] = mapped_column(String(34))
+    whatsapp_quick_replies: Mapped[dict | None] = mapped_column(JSON)  # {"boolean"|"choice2"|"choice3": sid}
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

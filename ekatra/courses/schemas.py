@@ -160,11 +160,24 @@ def _language(**extra):
                 metadata={"description": "BCP 47 tag", "example": "en"}, **extra)
 
 
+_CONTENT_SID = validate.Regexp(r"^HX[0-9a-fA-F]{32}$", error="A Twilio content sid: HX and 32 hex digits.")
+
+
 class CourseFields(BaseSchema):
     name = _name()
     author = _author()
     description = _description()
     language = _language()
+    whatsapp_opener_content_sid = fields.String(allow_none=True, validate=_CONTENT_SID, metadata={
+        "description": "This course's own approved WhatsApp opener template (variables: 1 learner's "
+                       "name, 2 course name, 3 day number); default: WHATSAPP_OPENER_CONTENT_SID.",
+        "example": "HX0123456789abcdef0123456789abcdef"})
+    whatsapp_quick_replies = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(("boolean", "choice2", "choice3"))),
+        values=fields.String(validate=_CONTENT_SID), allow_none=True, metadata={
+            "description": "This course's quick-reply templates for WhatsApp questions, by kind: "
+                           "`boolean` (Yes/No), `choice2`, `choice3` (one button per option).",
+            "example": {"boolean": "HX0123456789abcdef0123456789abcdef"}})
     days = fields.List(fields.Nested(DaySchema), allow_none=True,
                        validate=validate.Length(max=MAX_DAYS))
 

@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import and_, case, exists, func, literal, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from ekatra.courses.models import Day
-from ekatra.deliveries import planning
+from ekatra.courses.models import Course, Day
+from ekatra.deliveries import openers, planning
 from ekatra.deliveries.models import (
     ACTIVE,
     COMPLETED,
@@ -30,11 +30,15 @@ from ekatra.deliveries.models import (
 from ekatra.extensions import db, dialect_insert
 from ekatra.groups.models import Student
 from ekatra.outbox import services as outbox
-from ekatra.outbox.models import Message
+from ekatra.outbox.models import WINDOW_CLOSED_REASON, Message
 from ekatra.outbox.optouts import opted_out
+from ekatra.outbox.twilio import WHATSAPP
+from ekatra.outbox.whatsapp import WhatsAppSettings, is_open
 from ekatra.rendering.parts import Part, day_parts, question_part
 from ekatra.webhooks import audience
 from ekatra.webhooks import services as webhooks
+
+NO_WHATSAPP_SETTINGS = WhatsAppSettings()
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,7 @@ class PlanStats:
     removed: int = 0
     completed: int = 0
     skipped_locked: bool = False
+    openers: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -131,10 +136,14 @@ def suspend_opted_out(delivery: Delivery, now: datetime) -> int:
         .values(status=SUSPENDED, updated_at=now)).rowcount
 
 
-def _insert_parts(delivery: Delivery, day_number: int, parts: list[Part], now: datetime, *where) -> int:
-    """Every part for every due enrollment matching `where`, due at its enrollment's instant."""
+def _insert_parts(delivery: Delivery, day_number: int, parts: list[Part], now: datetime,
+                  whatsapp: WhatsAppSettings, *where) -> int:
+    """Every part for every due enrollment matching `where`, due at its enrollment's instant; a
+    WhatsApp learner's `held` (`window_closed`) when their window is closed (the opener goes)."""
+    window_closed = case((and_(Student.channel == WHATSAPP, ~is_open(Student.phone, whatsapp.sender, now)),
+                          literal(WINDOW_CLOSED_REASON)), else_=None)
     recipients = (select(Enrollment.id, literal(delivery.id), Student.channel, Student.phone,
-                         Enrollment.next_due_at)
+                         Enrollment.next_due_at, window_closed)
                   .select_from(Enrollment).join(Student, Student.id == Enrollment.student_id).where(*where))
     return outbox.enqueue_for(recipients, day_number, parts, now)
 
@@ -145,7 +154,7 @@ def _asked(question_id: int):
 
 
 def carry_over_question(delivery: Delivery, previous: Day | None, day_number: int, now: datetime,
-                        due_here) -> int:
+                        due_here, whatsapp: WhatsAppSettings = NO_WHATSAPP_SETTINGS) -> int:
     """A question of the previous day never asked because the one before it was never
     answered goes out with this day, before its text (DESIGN §4: "or with the next day").
 
@@ -157,8 +166,9 @@ def carry_over_question(delivery: Delivery, previous: Day | None, day_number: in
     questions = previous.questions
     added = 0
     for before, question in zip(questions, questions[1:], strict=False):
-        added += _insert_parts(delivery, day_number, [question_part(question, CARRIED_SEQUENCE)], now,
-                               due_here, _asked(before.id), ~_asked(question.id))
+        part = question_part(question, CARRIED_SEQUENCE, _quick_replies(delivery, whatsapp))
+        added += _insert_parts(delivery, day_number, [part], now, whatsapp, due_here, _asked(before.id),
+                               ~_asked(question.id))
     return added
 
 
@@ -167,7 +177,15 @@ def _student_timezone():
     return select(Student.timezone).where(Student.id == Enrollment.student_id).scalar_subquery()
 
 
-def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
+def _quick_replies(delivery: Delivery, whatsapp: WhatsAppSettings) -> dict[str, str]:
+    """The WhatsApp quick-reply templates for this delivery's questions: the course's own, else
+    the deployment's."""
+    course = db.session.get(Course, delivery.course_id)
+    return {**whatsapp.quick_replies, **((course.whatsapp_quick_replies if course else None) or {})}
+
+
+def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats,
+                  whatsapp: WhatsAppSettings = NO_WHATSAPP_SETTINGS) -> None:
     """Plan every learner of `delivery` whose next day is due, one day each.
 
     Per due day number: one INSERT … SELECT writes every part for every due learner, and one
@@ -198,8 +216,9 @@ def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
         day = days.get(day_number)
         if day is not None:
             stats.messages += carry_over_question(delivery, days.get(day_number - 1), day_number, now,
-                                                  due_here)
-            stats.messages += _insert_parts(delivery, day_number, day_parts(day), now, due_here)
+                                                  due_here, whatsapp)
+            parts = day_parts(day, _quick_replies(delivery, whatsapp))
+            stats.messages += _insert_parts(delivery, day_number, parts, now, whatsapp, due_here)
         timezone = _student_timezone()
         if day_number >= last_day:
             values = {"status": FINISHED, "next_day": day_number + 1, "next_due_at": None}
@@ -257,7 +276,7 @@ def _planner_lock() -> bool:
                                    {"key": PLANNER_LOCK_KEY}).scalar())
 
 
-def _plan_one(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
+def _plan_one(delivery: Delivery, now: datetime, stats: PlanStats, whatsapp: WhatsAppSettings) -> None:
     """One delivery's tick in a SAVEPOINT: a problem undoes this delivery's work only, is
     logged and kept on the delivery (`planning_error`), and the tick goes on with the others.
 
@@ -267,7 +286,7 @@ def _plan_one(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
         with db.session.begin_nested():
             stats.enrolled += enroll_students(delivery, now, late=True)
             stats.removed += withdraw_removed_students(delivery, now)
-            plan_delivery(delivery, now, stats)
+            plan_delivery(delivery, now, stats, whatsapp)
             stats.completed += complete_if_done(delivery, now)
             if delivery.planning_error is not None or delivery.planning_failed_at is not None:
                 delivery.planning_error = delivery.planning_failed_at = None
@@ -286,10 +305,11 @@ def _plan_one(delivery: Delivery, now: datetime, stats: PlanStats) -> None:
         db.session.expire(delivery)
 
 
-def plan_due_days(now: datetime) -> PlanStats:
+def plan_due_days(now: datetime, whatsapp: WhatsAppSettings = NO_WHATSAPP_SETTINGS) -> PlanStats:
     """The planner's tick: enroll late joiners, withdraw removed students, plan due days,
-    complete finished deliveries. One transaction, with a savepoint per delivery: one
-    delivery that fails never stops the others (see `_plan_one`)."""
+    complete finished deliveries, queue the WhatsApp openers of days held for a closed window
+    (`openers.queue_openers`). One transaction, with a savepoint per delivery: one delivery
+    that fails never stops the others (see `_plan_one`)."""
     stats = PlanStats()
     try:
         if not _planner_lock():
@@ -301,7 +321,8 @@ def plan_due_days(now: datetime) -> PlanStats:
         running = select(Delivery).where(Delivery.status == SCHEDULED).with_for_update(skip_locked=True)
         for delivery in db.session.scalars(running).all():
             stats.deliveries += 1
-            _plan_one(delivery, now, stats)
+            _plan_one(delivery, now, stats, whatsapp)
+        stats.openers = openers.queue_openers(now, whatsapp.opener_content_sid)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 
 from ekatra import clock, spreadsheets
@@ -23,6 +23,7 @@ from ekatra.deliveries.schemas import (
     ProgressQueryArgsSchema,
 )
 from ekatra.http import Blueprint
+from ekatra.outbox.whatsapp import sender_address
 
 blp = Blueprint("deliveries", __name__, url_prefix="/api",
                 description="Deliveries: a course sent to a group, day by day")
@@ -37,8 +38,9 @@ class DeliveryCreate(MethodView):
     @author_required()
     def post(self, body, group_id, course_id):
         """Schedule a course for a group (day 1 at schedule_at in each student's timezone)"""
-        delivery = services.create_delivery(current_actor(), group_id, course_id, **body,
-                                            now=clock.now())
+        delivery = services.create_delivery(
+            current_actor(), group_id, course_id, **body, now=clock.now(),
+            whatsapp_opener_content_sid=current_app.config["WHATSAPP_OPENER_CONTENT_SID"])
         return {"message": "success", "id": delivery.id}
 
 
@@ -48,7 +50,9 @@ class DeliveryById(MethodView):
     @author_required()
     def get(self, delivery_id):
         """A delivery's summary and each student's progress"""
-        return services.get_delivery(current_actor(), delivery_id)
+        sender = current_app.config["TWILIO_WHATSAPP_FROM"]
+        return services.get_delivery(current_actor(), delivery_id, clock.now(),
+                                     sender_address(sender) if sender else None)
 
     @blp.arguments(DeliveryActionSchema, example={"action": "PAUSE"})
     @blp.response(200, DeliveryActionResultSchema)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from marshmallow import fields, pre_load, validate
 
 from ekatra.schemas import BaseSchema, MessageSchema
@@ -94,6 +96,10 @@ class StudentProgressSchema(BaseSchema):
     next_due_at = fields.DateTime(allow_none=True)
     messages = fields.Dict(keys=fields.String(), values=fields.Integer())
     answers = fields.Integer()
+    whatsapp_window_open = fields.Boolean(allow_none=True, metadata={
+        "description": "WhatsApp learners: whether free-form messages reach them now (null on SMS)."})
+    whatsapp_window_open_until = fields.DateTime(allow_none=True, metadata={
+        "description": "WhatsApp learners: until when their 24-hour window is open (null: never wrote)."})
 
 
 class DeliveryDetailSchema(DeliveryListItemSchema):
@@ -141,7 +147,15 @@ class OutboxMessageSchema(BaseSchema):
                        "sending, sent, delivered, read, undelivered, failed, cancelled, skipped",
         "example": "pending"})
     hold_reason = fields.String(allow_none=True, metadata={
-        "description": "Why a held message waits (`paused`: its delivery is paused).", "example": None})
+        "description": "Why a held message waits (`paused`: its delivery is paused; `window_closed`: "
+                       "a WhatsApp learner's 24-hour window is closed, it goes when they write).",
+        "example": None})
+    content_sid = fields.String(allow_none=True, metadata={
+        "description": "A WhatsApp template send (opener, quick reply): Twilio's ContentSid.",
+        "example": "HX0123456789abcdef0123456789abcdef"})
+    content_variables = fields.Method("_variables", allow_none=True, metadata={
+        "description": "The template's ContentVariables.",
+        "example": {"1": "Kofi", "2": "Money basics", "3": "1"}})
     attempts = fields.Integer()
     segments = fields.Integer()
     encoding = fields.String()
@@ -152,6 +166,10 @@ class OutboxMessageSchema(BaseSchema):
     next_attempt_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
     delivered_at = fields.DateTime(allow_none=True)
+
+
+    def _variables(self, message):
+        return json.loads(message.content_variables) if message.content_variables else None
 
 
 class MessagesPageSchema(BaseSchema):

@@ -31,11 +31,17 @@ from ekatra.groups.services import find_group
 from ekatra.inbound.models import Answer
 from ekatra.outbox import services as outbox
 from ekatra.outbox.models import Message
+from ekatra.outbox.twilio import WHATSAPP
+from ekatra.outbox.whatsapp import window_states
 from ekatra.ownership import owned
 from ekatra.webhooks import audience
 from ekatra.webhooks import services as webhooks
 
 DELIVERY_NOT_FOUND = "Delivery not found!!"
+WHATSAPP_NEEDS_OPENER = (
+    "The group has WhatsApp learners, but no WhatsApp opener template is configured: set "
+    "WHATSAPP_OPENER_CONTENT_SID (an approved Twilio content template, HX…) or the course's "
+    "whatsapp_opener_content_sid. Outside WhatsApp's 24-hour window only a template reaches a learner.")
 
 # action → (states it may be taken from, state it leads to)
 TRANSITIONS = {
@@ -57,8 +63,12 @@ def find_delivery(actor: Actor, delivery_id: int) -> Delivery:
 
 def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at: str,
                     timezone: str | None, cadence: str, interval: int | None,
-                    now: datetime) -> Delivery:
-    """Schedule a course for a group; every student is enrolled at day 1."""
+                    now: datetime, whatsapp_opener_content_sid: str | None = None) -> Delivery:
+    """Schedule a course for a group; every student is enrolled at day 1.
+
+    WhatsApp learners need an approved opener template (the course's, else
+    `whatsapp_opener_content_sid`): without one a day outside their window could never reach
+    them, so such a delivery is refused."""
     group = find_group(actor, group_id)
     course = find_course(actor, course_id)
     if not course.days:
@@ -66,6 +76,10 @@ def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at:
     if not db.session.scalar(select(func.count()).select_from(Student)
                              .where(Student.group_id == group.id)):
         raise Invalid("The group has no students to deliver to.", {"group": ["Has no students."]})
+    if not (course.whatsapp_opener_content_sid or whatsapp_opener_content_sid) and db.session.scalar(
+            select(func.count()).select_from(Student).where(Student.group_id == group.id,
+                                                            Student.channel == WHATSAPP)):
+        raise Invalid(WHATSAPP_NEEDS_OPENER, {"group": [WHATSAPP_NEEDS_OPENER]})
     schedule = planning.parse_schedule(schedule_at, timezone, cadence, interval, now)
     delivery = Delivery(owner_id=actor.author_id, course_id=course.id, group_id=group.id,
                         local_start_date=schedule.local_start_date,
@@ -252,8 +266,10 @@ def answer_counts(delivery_id: int) -> dict[int, tuple[int, int]]:
     return {enrollment_id: (answered, correct or 0) for enrollment_id, answered, correct in rows}
 
 
-def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
-    """Summary and per-student progress: current day, messages by status."""
+def get_delivery(actor: Actor, delivery_id: int, now: datetime | None = None,
+                 whatsapp_sender: str | None = None) -> DeliveryView:
+    """Summary and per-student progress: current day, messages by status, and for WhatsApp
+    learners whether their window is open (at `now`) and until when."""
     rows = _delivery_rows(actor, delivery_id) if 0 < delivery_id <= MAX_ID else []
     if not rows:
         raise NotFound(DELIVERY_NOT_FOUND)
@@ -271,6 +287,17 @@ def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
     rows = db.session.execute(
         select(Enrollment, Student).outerjoin(Student, Student.id == Enrollment.student_id)
         .where(Enrollment.delivery_id == delivery.id).order_by(Enrollment.id)).all()
+    windows = window_states((s.phone for _, s in rows if s is not None and s.channel == WHATSAPP),
+                            whatsapp_sender)
+    now = now or datetime.now(UTC)
+
+    def window(student) -> dict:
+        if student is None or student.channel != WHATSAPP:
+            return {"whatsapp_window_open": None, "whatsapp_window_open_until": None}
+        until = windows.get(student.phone)
+        return {"whatsapp_window_open": until is not None and until > now,
+                "whatsapp_window_open_until": until}
+
     view.progress = [{
         "student_id": enrollment.student_id,
         "name": student.name if student else None,
@@ -283,6 +310,7 @@ def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
         "next_due_at": enrollment.next_due_at,
         "messages": by_student[enrollment.id],
         "answers": answers.get(enrollment.id, (0, 0))[0],
+        **window(student),
     } for enrollment, student in rows]
     return view
 

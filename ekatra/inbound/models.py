@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ekatra.extensions import UTCDateTime, db
 
 ANSWERED, UNMATCHED, HELP, OPTED_OUT, OPTED_IN = "answered", "unmatched", "help", "opted_out", "opted_in"
+RELEASED = "released"  # WhatsApp: the reply opened the window and released held content
 
 
 class InboundMessage(db.Model):
@@ -18,8 +19,10 @@ class InboundMessage(db.Model):
 
     `outcome`: `answered` (graded, an `answers` row), `opted_out` / `opted_in` (a keyword),
     `help` (HELP, or the help text sent for an unmatched reply), `unmatched` (no open
-    question). `help_day` is the UTC date the help text went to this phone for an unmatched
-    reply: unique per (phone, channel), so it goes at most once a day.
+    question), `released` (a WhatsApp reply that opened the window and released the content
+    held for it, and is not an answer to the open question). `help_day` is the UTC date the
+    help text went to this phone for an unmatched reply: unique per (phone, channel), so it
+    goes at most once a day.
     """
 
     __tablename__ = "inbound_messages"

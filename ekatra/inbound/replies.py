@@ -15,6 +15,12 @@ Order of reading a reply (each compared after normalisation: case, spacing, punc
    followed by feedback and the day's next question;
 6. no open question: stored as unmatched, and answered with the help text at most once per
    UTC day per phone.
+
+A WhatsApp reply (typed, or a quick-reply button: Twilio's ButtonPayload / ButtonText) also
+opens the learner's customer-service window, in the same transaction, and releases at once what
+was held for it (the day's parts after an opener template). Such a reply is graded only if it
+answers the open question (an option or yes/no it names, or a correct text answer); otherwise it
+is stored as `released` and answered by the released content, not by the help text.
 """
 
 from __future__ import annotations
@@ -26,17 +32,27 @@ from datetime import datetime
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ekatra.courses.grading import boolean_forms, grade, normalise
+from ekatra.courses.grading import boolean_forms, choice_index, grade, normalise
 from ekatra.courses.models import Question
 from ekatra.deliveries import optouts
 from ekatra.deliveries.models import ACTIVE, COMPLETED, FINISHED, PAUSED, SCHEDULED, Delivery, Enrollment
 from ekatra.extensions import db, dialect_insert
 from ekatra.groups.models import Student
-from ekatra.inbound.models import ANSWERED, HELP, OPTED_IN, OPTED_OUT, UNMATCHED, Answer, InboundMessage
+from ekatra.inbound.models import (
+    ANSWERED,
+    HELP,
+    OPTED_IN,
+    OPTED_OUT,
+    RELEASED,
+    UNMATCHED,
+    Answer,
+    InboundMessage,
+)
 from ekatra.outbox import services as outbox
 from ekatra.outbox.models import DELIVERED, PAUSED_REASON, READ, SENDING, SENT, Message
 from ekatra.outbox.optouts import KEYWORD, is_opted_out
 from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
+from ekatra.outbox.whatsapp import DEFAULT_WINDOW_SECONDS, record_inbound
 from ekatra.rendering.parts import question_part
 from ekatra.rendering.texts import render_feedback
 from ekatra.webhooks import audience
@@ -58,6 +74,7 @@ class ReplySettings:
     help_keywords: frozenset[str]
     help_text: str
     boolean_forms: dict
+    whatsapp_window_seconds: float = DEFAULT_WINDOW_SECONDS
 
     @classmethod
     def from_config(cls, config) -> ReplySettings:
@@ -66,7 +83,43 @@ class ReplySettings:
 
         forms = boolean_forms(config["BOOLEAN_YES_WORDS"], config["BOOLEAN_NO_WORDS"])
         return cls(words("OPT_OUT_KEYWORDS"), words("OPT_IN_KEYWORDS"), words("HELP_KEYWORDS"),
-                   config["HELP_TEXT"], forms)
+                   config["HELP_TEXT"], forms,
+                   float(config.get("WHATSAPP_WINDOW_SECONDS", DEFAULT_WINDOW_SECONDS)))
+
+
+@dataclass(frozen=True)
+class Button:
+    """A tapped WhatsApp quick-reply button: its id (ButtonPayload) and title (ButtonText)."""
+
+    payload: str | None
+    text: str | None
+
+    @classmethod
+    def of(cls, payload: str | None, text: str | None) -> Button | None:
+        return cls(payload, text) if payload or text else None
+
+
+def _answer_text(body: str, button: Button | None, question: Question, settings: ReplySettings) -> str:
+    """What to grade: for a button, its id if that names an answer, else its title, else the body."""
+    if button is None:
+        return body
+    for candidate in (button.payload, button.text):
+        if candidate and _names_an_answer(candidate, question, settings):
+            return candidate
+    return button.text or body
+
+
+def _names_an_answer(text: str, question: Question, settings: ReplySettings) -> bool:
+    """Whether a reply is recognisably an answer to `question` (not just "hi")."""
+    if question.type == "choice":
+        return choice_index(text, question.options or ()) is not None
+    if question.type == "boolean":
+        return normalise(text) in settings.boolean_forms
+    if question.type == "open":
+        return False
+    return bool(grade(type=question.type, reply=text, correct_answer=question.correct_answer,
+                      accepted_answers=question.accepted_answers or (), options=question.options or (),
+                      forms=settings.boolean_forms))
 
 
 @dataclass(frozen=True)
@@ -100,13 +153,18 @@ def _open_question(phone: str, channel: str):
         .limit(1)).first()
 
 
-def _answer(inbound: InboundMessage, body: str, settings: ReplySettings, now: datetime) -> bool | None:
+def _answer(inbound: InboundMessage, body: str, settings: ReplySettings, now: datetime, *,
+            button: Button | None = None, only_an_answer: bool = False) -> bool | None:
     """Grade the reply to the open question, store it, queue feedback and the next question.
-    Returns whether it was correct, or raises LookupError when there is no open question."""
+    Returns whether it was correct, or raises LookupError when there is no open question (or,
+    with `only_an_answer`, when the reply is not recognisably an answer to it)."""
     found = _open_question(inbound.from_phone, inbound.channel)
     if found is None:
         raise LookupError
     message, enrollment, question, delivery_status = found
+    body = _answer_text(body, button, question, settings)
+    if only_an_answer and not _names_an_answer(body, question, settings):
+        raise LookupError
     is_correct = grade(type=question.type, reply=body, correct_answer=question.correct_answer,
                        accepted_answers=question.accepted_answers or (), options=question.options or (),
                        forms=settings.boolean_forms)
@@ -168,10 +226,10 @@ def _some_student(phone: str, channel: str) -> int | None:
 
 
 def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, now: datetime,
-                  settings: ReplySettings) -> ReplyResult:
+                  settings: ReplySettings, button: Button | None = None) -> ReplyResult:
     """Store and act on one learner reply (see the module docstring). Idempotent; commits."""
     phone, channel = address(from_)
-    body = body or ""
+    body = body or (button.text if button else "") or ""
     try:
         inserted = db.session.execute(dialect_insert(InboundMessage).values(
             provider_sid=provider_sid, from_phone=phone, to_phone=to, channel=channel, body=body,
@@ -184,6 +242,10 @@ def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, n
             return ReplyResult(earlier.id, earlier.outcome, is_duplicate=True)
         inbound = db.session.get(InboundMessage, inserted[0])
         inbound.student_id = _some_student(phone, channel)
+        released = 0
+        if channel == WHATSAPP:
+            record_inbound(phone, to, now, settings.whatsapp_window_seconds)
+            released = outbox.release_window(phone, now)
         keyword = normalise(body)
         is_correct = None
         opted_out = is_opted_out(phone, channel)
@@ -200,10 +262,16 @@ def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, n
             inbound.outcome = HELP
         else:
             try:
-                is_correct = _answer(inbound, body, settings, now)
+                is_correct = _answer(inbound, body, settings, now, button=button,
+                                     only_an_answer=bool(released))
                 inbound.outcome = ANSWERED
             except LookupError:
-                inbound.outcome = HELP if _send_help(inbound, settings, now, once_a_day=True) else UNMATCHED
+                if released:
+                    inbound.outcome = RELEASED
+                elif _send_help(inbound, settings, now, once_a_day=True):
+                    inbound.outcome = HELP
+                else:
+                    inbound.outcome = UNMATCHED
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -47,5 +47,6 @@ class InboundMessage(MethodView):
         """A learner's reply (SMS or WhatsApp): keywords, answers, feedback queued in the outbox"""
         replies.receive_reply(provider_sid=form["message_sid"], from_=form["sender"], to=form["to"],
                               body=form["body"], now=clock.now(),
-                              settings=replies.ReplySettings.from_config(current_app.config))
+                              settings=replies.ReplySettings.from_config(current_app.config),
+                              button=replies.Button.of(form["button_payload"], form["button_text"]))
         return twiml_ok()

@@ -30,3 +30,9 @@ class InboundMessageSchema(BaseSchema):
     sender = fields.String(data_key="From", required=True, metadata={"example": "whatsapp:+919812345678"})
     to = fields.String(data_key="To", load_default=None, metadata={"example": "+15005550006"})
     body = fields.String(data_key="Body", load_default="", metadata={"example": "B"})
+    button_payload = fields.String(data_key="ButtonPayload", load_default=None, allow_none=True,
+                                   metadata={"description": "WhatsApp quick reply: the tapped button's id",
+                                             "example": "yes"})
+    button_text = fields.String(data_key="ButtonText", load_default=None, allow_none=True,
+                                metadata={"description": "WhatsApp quick reply: the tapped button's title",
+                                          "example": "Yes"})

@@ -30,8 +30,11 @@ from ekatra.outbox.models import (
     STOPPED_REASON,
     UNSENT,
     WAITING,
+    WINDOW_CLOSED_REASON,
     Message,
 )
+from ekatra.outbox.twilio import WHATSAPP
+from ekatra.outbox.whatsapp import close_window, open_phones
 from ekatra.webhooks import audience
 
 messages = Message.__table__
@@ -52,6 +55,8 @@ class ClaimedMessage:
     day_number: int | None
     sequence: int
     next_attempt_at: datetime
+    content_sid: str | None = None
+    content_variables: str | None = None
 
     @property
     def learner(self) -> tuple[str, str]:
@@ -61,7 +66,8 @@ class ClaimedMessage:
 
 _RETURNED = (messages.c.id, messages.c.channel, messages.c.to_phone, messages.c.body, messages.c.attempts,
              messages.c.claimed_at, messages.c.lease_until, messages.c.enrollment_id,
-             messages.c.day_number, messages.c.sequence, messages.c.next_attempt_at)
+             messages.c.day_number, messages.c.sequence, messages.c.next_attempt_at, messages.c.content_sid,
+             messages.c.content_variables)
 
 
 def _is_postgresql() -> bool:
@@ -105,21 +111,42 @@ def claim_statement(now: datetime, limit: int, lease_seconds: float):
             .returning(*_RETURNED))
 
 
-def claim_batch(now: datetime, limit: int, lease_seconds: float) -> list[ClaimedMessage]:
+def _hold_outside_window(claimed: list[ClaimedMessage], whatsapp_sender: str | None,
+                         now: datetime) -> list[ClaimedMessage]:
+    """Free-form WhatsApp messages whose learner's window closed since they were queued are
+    `held` (`window_closed`) instead of sent, in the claim's transaction (the attempt does not
+    count); the rest is returned."""
+    free_form = [m for m in claimed if m.channel == WHATSAPP and m.content_sid is None]
+    if not free_form:
+        return claimed
+    open_now = open_phones((m.to_phone for m in free_form), whatsapp_sender, now)
+    closed = {m.id for m in free_form if m.to_phone not in open_now}
+    if not closed:
+        return claimed
+    db.session.execute(update(messages).where(messages.c.id.in_(closed), messages.c.status == SENDING).values(
+        status=HELD, hold_reason=WINDOW_CLOSED_REASON, attempts=messages.c.attempts - 1, claimed_at=None,
+        lease_until=None, updated_at=now))
+    return [m for m in claimed if m.id not in closed]
+
+
+def claim_batch(now: datetime, limit: int, lease_seconds: float, *,
+                whatsapp_sender: str | None = None) -> list[ClaimedMessage]:
     """Move up to `limit` due messages to `sending`, leased until now + `lease_seconds`. Commits.
 
-    Only `pending` rows are claimed (see `_claimable`). Each claim counts as an attempt.
+    Only `pending` rows are claimed (see `_claimable`). Each claim counts as an attempt. A
+    free-form WhatsApp message outside its learner's window (with `whatsapp_sender`; None: any
+    of ours) is `held` instead, in the same transaction, and not returned.
     """
     if limit <= 0:
         return []
     statement = claim_statement(now, limit, lease_seconds)
     try:
-        rows = db.session.execute(statement).all()
+        claimed = [ClaimedMessage(*row) for row in db.session.execute(statement).all()]
+        claimed = _hold_outside_window(claimed, whatsapp_sender, now)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    claimed = [ClaimedMessage(*row) for row in rows]
     claimed.sort(key=lambda message: (message.next_attempt_at, message.id))
     return claimed
 
@@ -170,6 +197,18 @@ class Failed:
 
 
 @dataclass(frozen=True)
+class WindowClosed:
+    """WhatsApp refused a free-form message outside the learner's window (63016): the window is
+    closed and the message `held` until the learner writes; not a failure."""
+
+    message_id: int
+    claimed_at: datetime
+    to_phone: str
+    error_code: int | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
 class Released:
     """Never handed to the provider: the claim is given back and the attempt does not count."""
 
@@ -177,7 +216,7 @@ class Released:
     claimed_at: datetime
 
 
-Written = Sent | Retry | Unresolved | Failed | Released
+Written = Sent | Retry | Unresolved | Failed | WindowClosed | Released
 
 
 def _unsent_again():
@@ -187,12 +226,21 @@ def _unsent_again():
     return case((messages.c.hold_reason == PAUSED_REASON, literal(HELD)),
                 (messages.c.hold_reason == STOPPED_REASON, literal(CANCELLED)),
                 (messages.c.hold_reason == OPTED_OUT_REASON, literal(SKIPPED)),
+                (messages.c.hold_reason == WINDOW_CLOSED_REASON, literal(HELD)),
                 else_=literal(PENDING))
 
 
 def _reason_kept():
     """Only a `held` row keeps a reason."""
-    return case((messages.c.hold_reason == PAUSED_REASON, literal(PAUSED_REASON)), else_=None)
+    return case((messages.c.hold_reason == PAUSED_REASON, literal(PAUSED_REASON)),
+                (messages.c.hold_reason == WINDOW_CLOSED_REASON, literal(WINDOW_CLOSED_REASON)), else_=None)
+
+
+def _held_for_window():
+    """What a claimed row refused with 63016 becomes: `held` for the window, unless it was marked
+    meanwhile (paused: held for RESUME; stopped, opted out: ended)."""
+    return case((messages.c.hold_reason.in_((STOPPED_REASON, OPTED_OUT_REASON)), _unsent_again()),
+                else_=literal(HELD))
 
 
 _HELD_BY = and_(messages.c.id == bindparam("b_id"), messages.c.status == SENDING,
@@ -221,6 +269,13 @@ _WRITES = {
     Failed: (update(messages).where(_HELD_BY).values(
         status=FAILED, lease_until=None, hold_reason=None, provider_error_code=bindparam("b_code"),
         provider_error_message=bindparam("b_message"), updated_at=bindparam("b_now")),
+        lambda o: {"b_code": o.error_code, "b_message": o.error_message}),
+    WindowClosed: (update(messages).where(_HELD_BY).values(
+        status=_held_for_window(), lease_until=None, provider_error_code=bindparam("b_code"),
+        provider_error_message=bindparam("b_message"), updated_at=bindparam("b_now"),
+        hold_reason=case((messages.c.hold_reason == PAUSED_REASON, literal(PAUSED_REASON)),
+                         (messages.c.hold_reason.in_((STOPPED_REASON, OPTED_OUT_REASON)), None),
+                         else_=literal(WINDOW_CLOSED_REASON))),
         lambda o: {"b_code": o.error_code, "b_message": o.error_message}),
     Released: (update(messages).where(_HELD_BY).values(
         status=_unsent_again(), hold_reason=_reason_kept(), attempts=messages.c.attempts - 1,
@@ -265,6 +320,9 @@ def record_outcomes(now: datetime, outcomes) -> None:
     try:
         for kind, rows in by_kind.items():
             db.session.execute(_WRITES[kind][0], rows)
+        for outcome in outcomes:
+            if isinstance(outcome, WindowClosed):
+                close_window(outcome.to_phone, outcome.claimed_at, now)
         ended = [row["b_id"] for kind, rows in by_kind.items() if kind is not Unresolved for row in rows]
         for start in range(0, len(ended), 500):
             promote_next_parts(ended[start:start + 500], now)

@@ -34,6 +34,7 @@ from ekatra.outbox import claims
 from ekatra.outbox.ratelimit import RateLimiter
 from ekatra.outbox.sending import Outcome, Pipeline, SendPool, SendRules, pool_or_temporary
 from ekatra.outbox.twilio import UNSUBSCRIBED
+from ekatra.outbox.whatsapp import WINDOW_CLOSED
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class DispatchStats:
     retried: int = 0
     failed: int = 0
     released: int = 0
+    held: int = 0  # WhatsApp 63016: held until the learner's window opens
     opted_out: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, other: DispatchStats) -> None:
@@ -69,6 +71,7 @@ class DispatchStats:
         self.retried += other.retried
         self.failed += other.failed
         self.released += other.released
+        self.held += other.held
         self.opted_out.extend(other.opted_out)
 
 
@@ -103,6 +106,10 @@ def _write_outcomes(outcomes: list[Outcome], now: datetime, max_attempts: int,
             written.append(claims.Sent(*claim, provider_sid=result.sid, sent_at=outcome.sent_at,
                                        provider_status=result.status, segments=result.segments))
             stats.sent += 1
+        elif error.code == WINDOW_CLOSED and message.content_sid is None:  # not lost: held for the window
+            written.append(claims.WindowClosed(*claim, to_phone=message.to_phone, error_code=error.code,
+                                               error_message=error.message))
+            stats.held += 1
         elif error.retryable and error.may_have_been_accepted:
             retry_at = now + timedelta(seconds=backoff_seconds(message.attempts, rng))
             written.append(claims.Unresolved(*claim, lease_until=retry_at, error_code=error.code,
@@ -160,7 +167,8 @@ def dispatch_once(sender, now_fn: Callable[[], datetime], *, batch_size: int = B
     stats = DispatchStats()
     if should_stop():
         return stats
-    claimed = claims.claim_batch(now_fn(), min(batch_size, _affordable(rules, lease_seconds)), lease_seconds)
+    claimed = claims.claim_batch(now_fn(), min(batch_size, _affordable(rules, lease_seconds)), lease_seconds,
+                                 whatsapp_sender=rules.whatsapp_sender)
     stats.claimed = len(claimed)
     if not claimed:
         return stats
@@ -199,7 +207,8 @@ class _Dispatcher:
         if self.pipeline.in_flight >= self.holding or self.monotonic() < self.next_claim_at:
             return
         room = min(self.batch_size, self.affordable - self.pipeline.in_flight)
-        claimed = claims.claim_batch(self.rules.now_fn(), room, self.lease_seconds)
+        claimed = claims.claim_batch(self.rules.now_fn(), room, self.lease_seconds,
+                                     whatsapp_sender=self.rules.whatsapp_sender)
         self.stats.claimed += len(claimed)
         self.pipeline.add(claimed)
         self.found_nothing = not claimed

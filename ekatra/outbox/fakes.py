@@ -35,6 +35,8 @@ class FakeMessage:
     body: str
     channel: str
     sent_at: datetime
+    content_sid: str | None = None
+    content_variables: str | None = None
 
 
 @dataclass(eq=False)  # compared and hashed by identity, like the real sender
@@ -61,7 +63,8 @@ class FakeSender:
         with self._lock:
             self._unreachable[number] = code
 
-    def send(self, to: str, body: str, channel: str) -> SendResult:
+    def send(self, to: str, body: str, channel: str, *, content_sid: str | None = None,
+             content_variables: str | None = None) -> SendResult:
         with self._lock:
             self.attempts.append((to, body, channel))
             if self._failures:
@@ -69,15 +72,20 @@ class FakeSender:
             code = self._unreachable.get(to) or (None if _E164.fullmatch(to) else 21211)
             if code is not None:
                 raise provider_error(400, code, UNREACHABLE_MESSAGES[code].format(to=address(to, channel)))
-            message = FakeMessage("SM" + secrets.token_hex(16), to, body, channel, self.clock())
+            message = FakeMessage("SM" + secrets.token_hex(16), to, body, channel, self.clock(), content_sid,
+                                  content_variables)
             self.sent.append(message)
         return SendResult(message.sid, "queued", segment_count(body))
 
     def find_sent(self, to: str, body: str, channel: str, since: datetime,
-                  exclude: frozenset[str] | set[str] = frozenset()) -> str | None:
+                  exclude: frozenset[str] | set[str] = frozenset(), *,
+                  content_variables: str | None = None) -> str | None:
         with self._lock:
             for message in reversed(self.sent):
-                if (message.to, message.body, message.channel) == (to, body, channel) \
+                text = message.body
+                if content_variables is not None:  # a template: matched by its variables
+                    text = body if message.content_variables == content_variables else None
+                if (message.to, text, message.channel) == (to, body, channel) \
                         and message.sent_at.replace(microsecond=0) >= since.replace(microsecond=0) \
                         and message.sid not in exclude:
                     return message.sid

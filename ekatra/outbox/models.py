@@ -32,6 +32,7 @@ ENDED_SENDING = (SENT, FAILED, CANCELLED, SKIPPED)  # the next part of the day m
 PAUSED_REASON = "paused"  # the delivery is paused: `held` until it resumes
 STOPPED_REASON = "stopped"  # the delivery stopped or the learner left: `cancelled`
 OPTED_OUT_REASON = "opted_out"  # the phone opted out: `skipped`
+WINDOW_CLOSED_REASON = "window_closed"  # WhatsApp: `held` until the learner's next message
 
 # Ids grow past 2**31 on a busy outbox; SQLite's rowid is 64-bit already.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -50,6 +51,9 @@ class Message(db.Model):
       of the partial claim index; it joins nothing.
     - `held` (`hold_reason`: `paused`): the delivery is paused. RESUME makes them `pending`
       (due at once) or `waiting` again.
+    - `held` (`hold_reason`: `window_closed`): a WhatsApp free-form message outside the learner's
+      customer-service window (see `ekatra.outbox.whatsapp`). The learner's next message makes
+      them `pending` / `waiting` again, in order (`whatsapp.release_window`).
     - `sending`: claimed by a worker, with a lease (`lease_until`). → `sent` (the provider
       accepted it; `provider_sid` stored) → `delivered` / `read` / `undelivered` / `failed`
       (from status callbacks).
@@ -84,6 +88,8 @@ class Message(db.Model):
         Index("ix_messages_claim", "next_attempt_at", "id", postgresql_where=text("status = 'pending'"),
               sqlite_where=text("status = 'pending'")),
         Index("ix_messages_delivery_status", "delivery_id", "status"),
+        Index("ix_messages_window_closed", "to_phone", postgresql_where=text("hold_reason = 'window_closed'"),
+              sqlite_where=text("hold_reason = 'window_closed'")),
         Index("ix_messages_lease", "lease_until", postgresql_where=text("status = 'sending'"),
               sqlite_where=text("status = 'sending'")),
         Index("uq_messages_provider_sid", "provider_sid", unique=True,
@@ -104,6 +110,10 @@ class Message(db.Model):
     to_phone: Mapped[str] = mapped_column(String(40))
     from_phone: Mapped[str | None] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
+    # A template send (WhatsApp opener, quick replies): Twilio's ContentSid and ContentVariables
+    # (JSON); `body` is then what the learner reads, for people and for reconciliation.
+    content_sid: Mapped[str | None] = mapped_column(String(34))
+    content_variables: Mapped[str | None] = mapped_column(Text)
     segments: Mapped[int] = mapped_column(default=1)
     encoding: Mapped[str] = mapped_column(String(8), default="GSM-7")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -146,3 +156,23 @@ class OptOut(db.Model):
     channel: Mapped[str] = mapped_column(String(16))
     since_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(16))
+
+
+class WhatsAppWindow(db.Model):
+    """A WhatsApp learner's customer-service window with one of our senders: free-form messages
+    reach them only until `open_until` (Twilio fails them with 63016 afterwards).
+
+    Written by the inbound webhook in the reply's transaction (`last_inbound_at` = the reply's
+    time, `open_until` = that + WHATSAPP_WINDOW_SECONDS) and by a 63016 (`open_until` moved back
+    to the failure's time, unless the learner wrote after that send). One row per
+    (phone, sender); `phone` is E.164, `sender` Twilio's `whatsapp:+…` address.
+    """
+
+    __tablename__ = "whatsapp_windows"
+    __table_args__ = (UniqueConstraint("phone", "sender"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(64))
+    last_inbound_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    open_until: Mapped[datetime] = mapped_column(UTCDateTime)

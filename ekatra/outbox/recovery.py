@@ -42,7 +42,9 @@ def _ask_provider(sender, messages: list[ClaimedMessage], known: set[str]) -> li
     for message in messages:
         since = message.claimed_at - timedelta(seconds=CLOCK_MARGIN_SECONDS)
         try:
-            sid = sender.find_sent(message.to_phone, message.body, message.channel, since, exclude=taken)
+            template = {"content_variables": message.content_variables or "{}"} if message.content_sid else {}
+            sid = sender.find_sent(message.to_phone, message.body, message.channel, since, exclude=taken,
+                                   **template)
         except ProviderError as error:
             answers.append((message, None, error))
             continue

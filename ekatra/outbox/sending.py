@@ -44,6 +44,11 @@ class SendRules:
     should_stop: Callable[[], bool]
     margin: timedelta  # the lease left that a send needs: twice the sender's timeout
 
+    @property
+    def whatsapp_sender(self) -> str | None:
+        """The sender's WhatsApp address, whose windows count (None: any of ours)."""
+        return getattr(self.sender, "whatsapp_from", None) or None
+
     def lease_too_short(self, message: ClaimedMessage) -> bool:
         return self.now_fn() + self.margin >= message.lease_until
 
@@ -54,7 +59,12 @@ class SendRules:
         if not self.limiter.acquire(self.should_stop) or self.lease_too_short(message):
             return Outcome(message, is_released=True)  # a rate slot waited for past the margin
         try:
-            result = self.sender.send(message.to_phone, message.body, message.channel)
+            if message.content_sid:
+                result = self.sender.send(message.to_phone, message.body, message.channel,
+                                          content_sid=message.content_sid,
+                                          content_variables=message.content_variables)
+            else:
+                result = self.sender.send(message.to_phone, message.body, message.channel)
             return Outcome(message, result=result, sent_at=self.now_fn())
         except ProviderError as error:
             return Outcome(message, error=error)

@@ -4,9 +4,10 @@ Queue (`enqueue` one message, `enqueue_for` a day's parts for many learners at o
 change what is not sent yet: `cancel_unsent` (a delivery stopped, learners left), `skip_unsent`
 (a phone opted out), `hold` / `release` (a delivery paused and resumed), `forget_skipped`
 (an opted-in learner's skipped days are planned again), `erase` (a partner deletes a learner),
-`forget_questions` (questions deleted). Claims and their outcomes are in `claims`, status
-callbacks in `status`. Every verb runs in the caller's transaction (no commit): a change and
-what it does to the outbox are one write.
+`forget_questions` (questions deleted), `release_window` / `hold_window_closed` (a WhatsApp
+learner's customer-service window opened or closed, see `whatsapp`). Claims and their outcomes
+are in `claims`, status callbacks in `status`. Every verb runs in the caller's transaction (no
+commit): a change and what it does to the outbox are one write.
 
 Each verb leaves the rows in a state the claim can act on alone (see `Message`): the claim
 joins nothing.
@@ -34,8 +35,10 @@ from ekatra.outbox.models import (
     STOPPED_REASON,
     UNSENT,
     WAITING,
+    WINDOW_CLOSED_REASON,
     Message,
 )
+from ekatra.outbox.twilio import WHATSAPP
 from ekatra.rendering.parts import Part
 from ekatra.rendering.segments import encoding_for, segment_count
 
@@ -64,6 +67,20 @@ class NewMessage:
     question_id: int | None = None
     hold_reason: str | None = None  # e.g. `paused`: queued `held`, sent when released
     due_at: datetime | None = None  # None: now
+    content_sid: str | None = None  # a template (Twilio Content API, HX…) instead of free text
+    content_variables: str | None = None  # its variables, JSON text
+
+
+def _row(message: NewMessage, now: datetime, status: str) -> dict:
+    due_at = message.due_at or now
+    return dict(
+        delivery_id=message.delivery_id, enrollment_id=message.enrollment_id, day_number=message.day_number,
+        part=message.part, sequence=message.sequence, question_id=message.question_id,
+        channel=message.channel, to_phone=message.to_phone, body=message.body,
+        content_sid=message.content_sid, content_variables=message.content_variables,
+        segments=segment_count(message.body), encoding=encoding_for(message.body), due_at=due_at,
+        status=status, hold_reason=message.hold_reason if status == HELD else None, attempts=0,
+        next_attempt_at=due_at, created_at=now, updated_at=now)
 
 
 def _earlier_unsent(enrollment_id, day_number, sequence):
@@ -76,20 +93,25 @@ def enqueue(message: NewMessage, now: datetime) -> bool:
     """Queue one message, due now unless it says when: `held` with a hold reason, `waiting`
     behind an unsent earlier part of its day, else `pending`. True if it was added (a second
     copy of a part is not)."""
-    due_at, status = message.due_at or now, PENDING
+    status = PENDING
     if message.hold_reason is not None:
         status = HELD
     elif message.enrollment_id is not None and db.session.scalar(select(_earlier_unsent(
             message.enrollment_id, message.day_number, message.sequence))):
         status = WAITING
-    statement = dialect_insert(messages).values(
-        delivery_id=message.delivery_id, enrollment_id=message.enrollment_id, day_number=message.day_number,
-        part=message.part, sequence=message.sequence, question_id=message.question_id,
-        channel=message.channel, to_phone=message.to_phone, body=message.body,
-        segments=segment_count(message.body), encoding=encoding_for(message.body), due_at=due_at,
-        status=status, hold_reason=message.hold_reason, attempts=0, next_attempt_at=due_at,
-        created_at=now, updated_at=now).on_conflict_do_nothing()
+    statement = dialect_insert(messages).values(**_row(message, now, status)).on_conflict_do_nothing()
     return bool(db.session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount)
+
+
+def enqueue_many(new: Sequence[NewMessage], now: datetime) -> int:
+    """Queue messages that stand alone in their day (an opener, which goes before the day's parts):
+    `pending`, or `held` with a hold reason; one executemany INSERT, a second copy of a part is
+    not added. How many were added."""
+    if not new:
+        return 0
+    rows = [_row(message, now, HELD if message.hold_reason else PENDING) for message in new]
+    statement = dialect_insert(messages).on_conflict_do_nothing()
+    return db.session.execute(statement, rows, execution_options={"preserve_rowcount": True}).rowcount
 
 
 _QUEUED_COLUMNS = ["enrollment_id", "delivery_id", "channel", "to_phone", "due_at", "next_attempt_at",
@@ -105,7 +127,11 @@ def _parts_table(parts: Sequence[Part]):
                    literal(part.question_id, c.question_id.type).label("question_id"),
                    literal(part.body, c.body.type).label("body"),
                    literal(part.segments, c.segments.type).label("segments"),
-                   literal(part.encoding, c.encoding.type).label("encoding"))
+                   literal(part.encoding, c.encoding.type).label("encoding"),
+                   literal(part.whatsapp_content[0] if part.whatsapp_content else None,
+                           c.content_sid.type).label("content_sid"),
+                   literal(part.whatsapp_content[1] if part.whatsapp_content else None,
+                           c.content_variables.type).label("content_variables"))
             for part in parts]
     return (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("parts")
 
@@ -115,24 +141,46 @@ def enqueue_for(recipients, day_number: int, parts: Sequence[Part], now: datetim
     the parts), idempotent by the unique (enrollment, day, part). How many rows it added.
 
     `recipients` is a SELECT with the columns enrollment_id, delivery_id, channel, to_phone,
-    due_at (in that order). The first of `parts` is `pending` unless an unsent earlier part of
-    the learner's day is queued already (a question carried over); the others are `waiting`.
+    due_at, hold_reason (in that order). A learner with a hold reason gets every part `held`
+    (e.g. `window_closed`). Otherwise the first of `parts` is `pending` unless an unsent earlier
+    part of the learner's day is queued already (a question carried over); the others are
+    `waiting`. A part's WhatsApp template (`Part.whatsapp_content`) is used on WhatsApp only.
     """
     if not parts:
         return 0
     first = min(part.sequence for part in parts)
     table, learners = _parts_table(parts), recipients.subquery("learners")
-    enrollment_id, delivery_id, channel, to_phone, due_at = learners.c
-    status = case((table.c.sequence != first, literal(WAITING)),
+    enrollment_id, delivery_id, channel, to_phone, due_at, hold_reason = learners.c
+    status = case((hold_reason.is_not(None), literal(HELD)),
+                  (table.c.sequence != first, literal(WAITING)),
                   (_earlier_unsent(enrollment_id, day_number, table.c.sequence), literal(WAITING)),
                   else_=literal(PENDING))
+    on_whatsapp = channel == WHATSAPP
     rows = select(enrollment_id, delivery_id, channel, to_phone, due_at, due_at,
                   literal(day_number, messages.c.day_number.type),
                   table.c.part, table.c.sequence, table.c.question_id, table.c.body, table.c.segments,
                   table.c.encoding, status, literal(0), literal(now, messages.c.created_at.type),
-                  literal(now, messages.c.updated_at.type)).select_from(learners).join(table, literal(True))
-    statement = dialect_insert(messages).from_select(_QUEUED_COLUMNS, rows).on_conflict_do_nothing()
+                  literal(now, messages.c.updated_at.type), hold_reason,
+                  case((on_whatsapp, table.c.content_sid), else_=None),
+                  case((on_whatsapp, table.c.content_variables), else_=None)
+                  ).select_from(learners).join(table, literal(True))
+    statement = dialect_insert(messages).from_select(
+        [*_QUEUED_COLUMNS, "hold_reason", "content_sid", "content_variables"], rows).on_conflict_do_nothing()
     return db.session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
+
+
+def queue_again(keys: Iterable[tuple[int, int, str]], now: datetime) -> int:
+    """Messages already sent, named by (enrollment, day, part), go out once more, due now (a
+    WhatsApp opener the learner answered, needed again because the window closed again before
+    the day went out). Rows not yet sent are left as they are. How many."""
+    keys = list(keys)
+    if not keys:
+        return 0
+    named = or_(*(and_(messages.c.enrollment_id == enrollment_id, messages.c.day_number == day_number,
+                       messages.c.part == part) for enrollment_id, day_number, part in keys))
+    return _write(update(messages).where(named, messages.c.status.not_in(UNSENT)).values(
+        status=PENDING, attempts=0, due_at=now, next_attempt_at=now, hold_reason=None, lease_until=None,
+        provider_error_code=None, provider_error_message=None, updated_at=now))
 
 
 def _whose(delivery_id: int | None, enrollment_ids) -> list:
@@ -171,8 +219,10 @@ def skip_unsent(phone: str, channel: str, now: datetime) -> int:
 def hold(delivery_id: int, now: datetime, reason: str = PAUSED_REASON) -> int:
     """The delivery is paused: its unsent messages are `held` (a row being sent is marked, and
     is held if it comes back unsent). How many were held."""
-    held = _write(update(messages).where(messages.c.delivery_id == delivery_id,
-                                         messages.c.status.in_((PENDING, WAITING)))
+    # What waited for a WhatsApp window waits for RESUME now (and is checked again then).
+    held = _write(update(messages).where(messages.c.delivery_id == delivery_id, or_(
+        messages.c.status.in_((PENDING, WAITING)),
+        and_(messages.c.status == HELD, messages.c.hold_reason == WINDOW_CLOSED_REASON)))
                   .values(status=HELD, hold_reason=reason, updated_at=now))
     _write(update(messages).where(messages.c.delivery_id == delivery_id, messages.c.status == SENDING,
                                   messages.c.hold_reason.is_(None))
@@ -191,6 +241,34 @@ def release(delivery_id: int, now: datetime, reason: str = PAUSED_REASON) -> int
         status=WAITING, hold_reason=None, updated_at=now,
         next_attempt_at=case((messages.c.next_attempt_at > now, now), else_=messages.c.next_attempt_at)))
     return promote_waiting(messages.c.delivery_id == delivery_id, now)
+
+
+def release_window(phone: str, now: datetime) -> int:
+    """The WhatsApp learner on `phone` wrote: what waited for the window goes out at once, each
+    day's parts in order (as `release`). How many messages were released."""
+    mine = and_(messages.c.to_phone == phone, messages.c.channel == WHATSAPP,
+                messages.c.hold_reason == WINDOW_CLOSED_REASON)
+    _write(update(messages).where(mine, messages.c.status == SENDING)
+           .values(hold_reason=None, updated_at=now))
+    released = _write(update(messages).where(mine, messages.c.status == HELD).values(
+        status=WAITING, hold_reason=None, updated_at=now,
+        next_attempt_at=case((messages.c.next_attempt_at > now, now), else_=messages.c.next_attempt_at)))
+    if released:
+        # Rows without a day (help texts) have no earlier part: `promote_waiting` finds none for them.
+        promote_waiting(and_(messages.c.to_phone == phone, messages.c.channel == WHATSAPP), now)
+    return released
+
+
+def hold_window_closed(phone: str, now: datetime) -> int:
+    """The WhatsApp window of `phone` closed: its unsent free-form messages are `held` until the
+    learner writes (a row being sent is marked: held if it comes back unsent). How many."""
+    mine = and_(messages.c.to_phone == phone, messages.c.channel == WHATSAPP,
+                messages.c.content_sid.is_(None))
+    held = _write(update(messages).where(mine, messages.c.status.in_((PENDING, WAITING)))
+                  .values(status=HELD, hold_reason=WINDOW_CLOSED_REASON, updated_at=now))
+    _write(update(messages).where(mine, messages.c.status == SENDING, messages.c.hold_reason.is_(None))
+           .values(hold_reason=WINDOW_CLOSED_REASON, updated_at=now))
+    return held
 
 
 def forget_skipped(enrollment_id: int, from_day: int) -> int:

@@ -6,6 +6,11 @@ A message moves forward only. Ranks: `sent` (Twilio's queued/accepted/sending/se
 (a late `sent` after `delivered`, `failed` after `delivered`) is ignored; a repeated one
 changes nothing. Each update is one conditional UPDATE, so two callbacks for one message
 racing each other still end at the higher rank.
+
+WhatsApp's 63016 ("outside the allowed window"), which Twilio reports in the callback, is not a
+failure: the window is closed and the message `held` with the rest of the learner's free-form
+messages until the learner writes (see `whatsapp`). A row queued again this way keeps the
+refused send's sid until it is sent again; later callbacks for that sid leave it alone.
 """
 
 from __future__ import annotations
@@ -17,9 +22,22 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 
 from ekatra.extensions import db
+from ekatra.outbox import services
 from ekatra.outbox.claims import promote_next_parts
-from ekatra.outbox.models import DELIVERED, FAILED, PENDING, READ, SENDING, SENT, UNDELIVERED, Message
+from ekatra.outbox.models import (
+    DELIVERED,
+    FAILED,
+    HELD,
+    PENDING,
+    READ,
+    SENDING,
+    SENT,
+    UNDELIVERED,
+    WINDOW_CLOSED_REASON,
+    Message,
+)
 from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
+from ekatra.outbox.whatsapp import WINDOW_CLOSED, close_window
 from ekatra.webhooks import audience
 
 log = logging.getLogger(__name__)
@@ -42,7 +60,31 @@ class StatusUpdate:
 
 
 def _lower_ranks(status: str) -> list[str]:
-    return [name for name, rank in RANK.items() if rank < RANK[status]]
+    """The statuses a callback may move a message from: not `pending` (a message queued again
+    after a 63016, which keeps that send's sid until it goes again)."""
+    return [name for name, rank in RANK.items() if rank < RANK[status] and name != PENDING]
+
+
+def _hold_for_window(message_id: int, error_code: int, error_message: str | None, now: datetime) -> bool:
+    """A 63016 for a free-form WhatsApp message: held for the window (once: a repeated callback
+    finds it held). True if this callback held it; False if it is not such a message."""
+    row = db.session.execute(select(Message.to_phone, Message.channel, Message.content_sid, Message.sent_at)
+                             .where(Message.id == message_id)).first()
+    if row is None or row.channel != WHATSAPP or row.content_sid is not None:
+        return False
+    held = db.session.execute(update(Message).where(
+        Message.id == message_id, Message.status.in_((SENDING, SENT))).values(
+        status=HELD, hold_reason=WINDOW_CLOSED_REASON, provider_status="failed",
+        provider_error_code=error_code, provider_error_message=error_message, lease_until=None,
+        updated_at=now)).rowcount
+    if held:
+        if close_window(row.to_phone, row.sent_at, now):
+            services.hold_window_closed(row.to_phone, now)
+        else:  # the learner wrote after that send: the window is open again, send it again now
+            services.release_window(row.to_phone, now)
+        log.info("message %s: outside the WhatsApp window (63016); held for the learner's next message",
+                 message_id)
+    return True
 
 
 def _values(status: str, provider_status: str, error_code: int | None, error_message: str | None,
@@ -98,6 +140,10 @@ def record_status(provider_sid: str, provider_status: str, *, now: datetime, to:
             log.info("status callback %r for %s: not a lifecycle status, ignored",
                      provider_status, provider_sid)
             return StatusUpdate(UNCHANGED, message_id)
+        if error_code == WINDOW_CLOSED and status in (FAILED, UNDELIVERED) and _hold_for_window(
+                message_id, error_code, error_message, now):
+            db.session.commit()
+            return StatusUpdate(UPDATED, message_id, HELD)
         moved = db.session.execute(
             update(Message).where(Message.id == message_id, Message.status.in_(_lower_ranks(status)))
             .values(_values(status, provider_status, error_code, error_message, now)))

@@ -7,6 +7,7 @@ to `https://api.twilio.com` or to any Twilio-compatible server (the sandbox) nam
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ POOL_SIZE = 64  # connections kept per host: one per concurrent sender thread, w
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 FIND_SENT_PAGE_SIZE = 50
 UNSUBSCRIBED = 21610  # "Attempt to send to unsubscribed recipient": the learner sent STOP
+RETRYABLE_CODES = {63018}  # WhatsApp: the sender's rate limit was exceeded; like a 429
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,17 @@ def is_retryable_status(status: int | None) -> bool:
 
 
 def provider_error(status: int | None, code: int | None, message: str) -> ProviderError:
-    """A refusal answered over HTTP, classified by its status (shared with the fake)."""
-    return ProviderError(status, code, message, is_retryable_status(status))
+    """A refusal answered over HTTP, classified by its status and code (shared with the fake)."""
+    return ProviderError(status, code, message, is_retryable_status(status) or code in RETRYABLE_CODES)
+
+
+def mentions_variables(body: str | None, content_variables: str | None) -> bool:
+    """Whether a template message's text (as the provider renders it) shows every variable."""
+    try:
+        values = json.loads(content_variables or "{}").values()
+    except ValueError:
+        return False
+    return all(str(value) in (body or "") for value in values)
 
 
 def _from_transport(error: requests.RequestException) -> ProviderError:
@@ -199,13 +210,23 @@ class TwilioSender:
             return {"messaging_service_sid": self.messaging_service_sid}
         return {"from_": self.sms_from}
 
-    def send(self, to: str, body: str, channel: str) -> SendResult:
-        """Hand one message to Twilio; `ProviderError` if it is refused or Twilio cannot be reached."""
+    def send(self, to: str, body: str, channel: str, *, content_sid: str | None = None,
+             content_variables: str | None = None) -> SendResult:
+        """Hand one message to Twilio; `ProviderError` if it is refused or Twilio cannot be reached.
+
+        With `content_sid` it is a template (Content API): ContentSid and ContentVariables (JSON)
+        are sent instead of the body."""
         options = self._sender(channel)
         if self.status_callback_url:
             options["status_callback"] = self.status_callback_url
+        if content_sid:
+            options["content_sid"] = content_sid
+            if content_variables:
+                options["content_variables"] = content_variables
+        else:
+            options["body"] = body
         try:
-            message = self.client.messages.create(to=address(to, channel), body=body, **options)
+            message = self.client.messages.create(to=address(to, channel), **options)
         except TwilioException as error:
             raise _from_twilio(error) from error
         except requests.RequestException as error:
@@ -214,11 +235,14 @@ class TwilioSender:
         return SendResult(message.sid, message.status or "queued", segments)
 
     def find_sent(self, to: str, body: str, channel: str, since: datetime,
-                  exclude: frozenset[str] | set[str] = frozenset()) -> str | None:
+                  exclude: frozenset[str] | set[str] = frozenset(), *,
+                  content_variables: str | None = None) -> str | None:
         """The sid of a message to `to` with this body accepted from our sender since `since`.
 
         For reconciliation after a worker died mid-send. Twilio filters by DateSent (to the
         second) and by the sender; sids in `exclude` (already recorded on other rows) are skipped.
+        A template send (`content_variables` given) matches a message whose text shows every
+        variable: its text is the template's, which Ekatra does not keep.
         """
         sender = self._sender(channel)
         filters = {"to": address(to, channel), "date_sent_after": since}
@@ -226,7 +250,12 @@ class TwilioSender:
             filters["from_"] = sender["from_"]
         try:
             for message in self.client.messages.stream(page_size=FIND_SENT_PAGE_SIZE, **filters):
-                if message.body != body or message.sid in exclude:
+                if message.sid in exclude:
+                    continue
+                if content_variables is not None:
+                    if not mentions_variables(message.body, content_variables):
+                        continue
+                elif message.body != body:
                     continue
                 service = sender.get("messaging_service_sid")
                 if service and message.messaging_service_sid not in (None, service):

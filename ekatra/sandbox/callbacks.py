@@ -75,11 +75,17 @@ def status_params(message: SandboxMessage, status: str) -> dict[str, str]:
     }
     if message.messaging_service_sid:
         params["MessagingServiceSid"] = message.messaging_service_sid
+    if status in ("failed", "undelivered") and message.error_code:
+        params["ErrorCode"] = str(message.error_code)
+        params["ErrorMessage"] = message.error_message or ""
     return params
 
 
 def lifecycle(message: SandboxMessage) -> tuple[str, ...]:
-    """What happens to an accepted message: sent, delivered, and on WhatsApp also read."""
+    """What happens to an accepted message: sent, delivered, and on WhatsApp also read; one that
+    Twilio accepts but cannot deliver (`error_code`, e.g. 63016) fails."""
+    if message.error_code:
+        return ("failed",)
     return ("sent", "delivered", "read") if message.is_whatsapp else ("sent", "delivered")
 
 

@@ -33,15 +33,20 @@ def _log_message(message: dict) -> None:
 @click.option("--auth-token", default=SANDBOX_AUTH_TOKEN, show_default=True)
 @click.option("--callbacks/--no-callbacks", default=True, show_default=True,
               help="Post status callbacks (sent, delivered) to each message's StatusCallback.")
+@click.option("--whatsapp-window-seconds", default=86400.0, show_default=True, type=click.FloatRange(min=0),
+              help="WhatsApp's customer-service window: free-form messages to a learner who has not "
+                   "written for this long fail with 63016 (0: no window).")
 @click.option("--quiet", is_flag=True, help="Do not print each message.")
 def sandbox_command(host: str, port: int, latency_ms: float, fail_rate: float, inbound_url: str,
-                    account_sid: str, auth_token: str, callbacks: bool, quiet: bool):
+                    account_sid: str, auth_token: str, callbacks: bool, whatsapp_window_seconds: float,
+                    quiet: bool):
     """Run a Twilio-compatible sandbox: the Messages API, status callbacks, simulated replies."""
     from ekatra.sandbox.server import Sandbox
 
     sandbox = Sandbox(host=host, port=port, account_sid=account_sid, auth_token=auth_token,
                       latency_ms=latency_ms, fail_rate=fail_rate, inbound_url=inbound_url or None,
-                      callbacks=callbacks, on_message=None if quiet else _log_message)
+                      callbacks=callbacks, on_message=None if quiet else _log_message,
+                      whatsapp_window_seconds=whatsapp_window_seconds or None)
     try:
         sandbox.start()
     except OSError as error:

@@ -25,6 +25,7 @@ li.in { background: #dcf5dc; margin-left: auto; }
 li small { display: block; color: #667; font-size: .75rem; white-space: normal; }
 form { display: flex; gap: .4rem; }
 form input[name=body] { flex: 1; }
+form.button { display: inline-flex; margin: .3rem .3rem 0 0; }
 input, button { font: inherit; padding: .3rem .5rem; }
 """
 
@@ -47,8 +48,20 @@ def _message_item(message: SandboxMessage) -> str:
     meta = f"{'→' if is_outbound else '←'} {when} · {message.status} · {message.sid}"
     if is_outbound and message.num_segments > 1:
         meta += f" · {message.num_segments} segments"
+    if message.content_sid:
+        meta += f" · template {message.content_sid} {message.content_variables or {}}"
+    if message.error_code:
+        meta += f" · error {message.error_code}"
+    if message.button_payload is not None:
+        meta += f" · tapped {message.button_payload!r}"
+    buttons = "".join(
+        '<form method="post" action="/sandbox/reply" class="button">'
+        f'<input type="hidden" name="from" value="{escape(message.to)}">'
+        f'<input type="hidden" name="button" value="{escape(button_id)}">'
+        f'<input type="hidden" name="next" value="/"><button>{escape(title)}</button></form>'
+        for title, button_id in message.buttons)
     return (f'<li class="{"out" if is_outbound else "in"}">{escape(message.body)}'
-            f"<small>{escape(meta)}</small></li>")
+            f"<small>{escape(meta)}</small>{buttons}</li>")
 
 
 def _reply_form(learner: str, to: str | None = None) -> str:

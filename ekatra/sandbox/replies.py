@@ -35,6 +35,10 @@ def inbound_params(message: SandboxMessage) -> dict[str, str]:
     }
     if message.from_.startswith(WHATSAPP_PREFIX):
         params["WaId"] = message.from_.removeprefix(WHATSAPP_PREFIX + "+")
+    if message.button_payload is not None:  # a tapped quick reply
+        params["ButtonPayload"] = message.button_payload
+        params["ButtonText"] = message.body
+        params["MessageType"] = "button"
     return params
 
 

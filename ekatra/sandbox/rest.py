@@ -18,6 +18,7 @@ _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _SHORT_CODE = re.compile(r"\d{3,8}")
 _ALPHANUMERIC_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 _MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 
 
 class TwilioError(Exception):
@@ -65,6 +66,8 @@ class CreateRequest:
     messaging_service_sid: str | None
     body: str
     status_callback: str | None
+    content_sid: str | None = None
+    content_variables: str | None = None
 
 
 def parse_create(form) -> CreateRequest:
@@ -92,6 +95,12 @@ def parse_create(form) -> CreateRequest:
                       or _ALPHANUMERIC_SENDER.fullmatch(from_)):
         raise TwilioError(400, 21212, f"The 'From' number {from_} is not a valid phone number, "
                                       "shortcode, or alphanumeric sender ID.")
+    content_sid = (form.get("ContentSid") or "").strip() or None
+    if content_sid is not None:
+        if not _CONTENT_SID.fullmatch(content_sid):
+            raise TwilioError(400, 21655, f"The ContentSid {content_sid} is invalid.")
+        return CreateRequest(to, from_, service, body, (form.get("StatusCallback") or "").strip() or None,
+                             content_sid, form.get("ContentVariables"))
     if not body.strip():
         raise TwilioError(400, 21602, "Message body is required.")
     if len(body) > MAX_BODY_CHARS:
@@ -121,8 +130,8 @@ def message_json(message: SandboxMessage) -> dict:
         "date_sent": rfc2822(message.date_created),
         "date_updated": rfc2822(message.date_updated or message.date_created),
         "direction": message.direction,
-        "error_code": None,
-        "error_message": None,
+        "error_code": message.error_code if message.status in ("failed", "undelivered") else None,
+        "error_message": message.error_message if message.status in ("failed", "undelivered") else None,
         "from": message.from_,
         "messaging_service_sid": message.messaging_service_sid,
         "num_media": "0",

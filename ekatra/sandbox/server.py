@@ -7,11 +7,12 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ekatra.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_SMS_FROM, SANDBOX_WHATSAPP_FROM
 from ekatra.rendering.segments import segment_count
 from ekatra.sandbox.callbacks import SignedPoster, StatusWorker
+from ekatra.sandbox.content import DEMO_TEMPLATES, Template, parse_variables
 from ekatra.sandbox.faults import FaultPlan, scripted_error
 from ekatra.sandbox.httpd import Incoming, Outgoing, SandboxHTTPServer
 from ekatra.sandbox.page import render_page
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 
 _MESSAGES = re.compile(rf"/{API_VERSION}/Accounts/(?P<account_sid>[^/]+)/Messages\.json")
 _MESSAGE = re.compile(rf"/{API_VERSION}/Accounts/(?P<account_sid>[^/]+)/Messages/(?P<sid>[^/]+)\.json")
+_CONTENT = re.compile(r"/v1/Content/(?P<sid>[^/]+)")
+WINDOW_CLOSED, WINDOW_CLOSED_MESSAGE = 63016, (
+    "Failed to send freeform message because you are outside the allowed window. "
+    "If you are using WhatsApp, please use a Message Template.")
 _SANDBOX_ROUTES = {  # path → (method, handler name)
     "/": ("GET", "_page"),
     "/sandbox/messages.json": ("GET", "_messages_json"),
@@ -82,6 +87,14 @@ class Sandbox:
       that number (SMS or WhatsApp) answer 400 with that code until `set_reachable(number)`.
       A simulated SMS reply STOP does this with 21610 (as Twilio does), START undoes it.
     `clear_failures()` drops them all; `reset()` also forgets every message.
+
+    WhatsApp, like Twilio: with `whatsapp_window_seconds` set (`ekatra sandbox` sets 86400), a
+    free-form message to a learner who has not written to that sender within that time is
+    accepted and then fails: a signed `failed` callback with ErrorCode 63016. Templates
+    (`ContentSid` + `ContentVariables`) go out whatever the window; the sandbox knows the ones in
+    `templates` (by default the demo's, see `content.py`; also at `GET /v1/Content/{sid}`),
+    renders them with their variables and shows their quick-reply buttons; `tap(learner, title)`
+    (or a button on the page) answers with one, as WhatsApp posts it (ButtonPayload, ButtonText).
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, account_sid: str = SANDBOX_ACCOUNT_SID,
@@ -89,13 +102,18 @@ class Sandbox:
                  inbound_url: str | None = None, callbacks: bool = True, callback_delay_ms: float = 100,
                  status_workers: int = 8, on_message: Callable[[dict], None] | None = None,
                  seed: int | None = None, sms_from: str = SANDBOX_SMS_FROM,
-                 whatsapp_from: str = SANDBOX_WHATSAPP_FROM) -> None:
+                 whatsapp_from: str = SANDBOX_WHATSAPP_FROM, whatsapp_window_seconds: float | None = None,
+                 templates: tuple[Template, ...] = DEMO_TEMPLATES) -> None:
         self.host, self._port = host, port
         self.account_sid, self.auth_token = account_sid, auth_token
         self.latency_ms = latency_ms
         self.inbound_url = inbound_url
         self.sms_from, self.whatsapp_from = sms_from, whatsapp_from
         self.on_message = on_message
+        self.whatsapp_window_seconds = whatsapp_window_seconds
+        self.templates = {template.sid: template for template in templates}
+        self._last_inbound: dict[tuple[str, str], datetime] = {}  # (learner, sender) → when they wrote
+        self._windows_lock = threading.Lock()
         self._store = MessageStore()
         self._faults = FaultPlan(fail_rate, seed)
         self._poster = SignedPoster(auth_token)
@@ -209,6 +227,24 @@ class Sandbox:
 
     # -- simulated learners ----------------------------------------------------------------
 
+    def tap(self, learner: str, button: str) -> dict:
+        """A WhatsApp learner taps a quick-reply button (by title or id) of the latest message to
+        them that has one. Raises ValueError if there is no such button."""
+        for message in reversed(self._store.outbound(learner)):
+            for title, button_id in message.buttons:
+                if button in (title, button_id):
+                    return self._receive(learner, title, message.from_, button_payload=button_id)
+        raise ValueError(f"no button {button!r} was sent to {learner}")
+
+    def is_window_open(self, learner: str, sender: str | None = None) -> bool:
+        """Whether free-form WhatsApp messages from `sender` reach `learner` now."""
+        if self.whatsapp_window_seconds is None:
+            return True
+        with self._windows_lock:
+            wrote = self._last_inbound.get((learner, sender or self.whatsapp_from))
+        window = timedelta(seconds=self.whatsapp_window_seconds)
+        return wrote is not None and datetime.now(UTC) - wrote < window
+
     def reply(self, from_: str, body: str, to: str | None = None) -> dict:
         """A learner texts in: record it and POST Twilio's signed webhook to `inbound_url`.
 
@@ -221,7 +257,8 @@ class Sandbox:
         except TwilioError as error:
             raise ValueError(error.message) from None
 
-    def _receive(self, from_: str, body: str, to: str | None) -> dict:
+    def _receive(self, from_: str, body: str, to: str | None, *,
+                 button_payload: str | None = None) -> dict:
         from_, body = (from_ or "").strip(), body or ""
         if not is_learner_address(from_):
             raise TwilioError(400, 21211, f"The 'From' number {from_} is not a valid phone number.")
@@ -233,7 +270,10 @@ class Sandbox:
             raise channel_mismatch()
         message = self._store.add(SandboxMessage(
             sid=new_sid(), account_sid=self.account_sid, direction=INBOUND, to=to, from_=from_, body=body,
-            status="received", num_segments=segment_count(body)))
+            status="received", num_segments=segment_count(body), button_payload=button_payload))
+        if is_whatsapp:
+            with self._windows_lock:
+                self._last_inbound[(from_, to)] = message.date_created
         opts_out = opt_out_change(message)
         if opts_out is True:
             self._faults.set_unreachable(from_, 21610)
@@ -254,14 +294,18 @@ class Sandbox:
     # -- the Twilio REST API ---------------------------------------------------------------
 
     def _accept(self, *, to: str, from_: str | None, body: str, service: str | None,
-                callback: str | None) -> dict:
+                callback: str | None, content_sid: str | None = None, content_variables: dict | None = None,
+                buttons: tuple[tuple[str, str], ...] = ()) -> dict:
         """Record an outbound message, start its lifecycle, and return Twilio's JSON for it."""
         is_whatsapp = to.startswith(WHATSAPP_PREFIX)
         sender = from_ or (self.whatsapp_from if is_whatsapp else self.sms_from)
+        outside_window = is_whatsapp and content_sid is None and not self.is_window_open(to, sender)
         message = self._store.add(SandboxMessage(
             sid=new_sid(), account_sid=self.account_sid, direction=OUTBOUND, to=to, from_=sender, body=body,
             status="queued", num_segments=segment_count(body), messaging_service_sid=service,
-            status_callback=callback))
+            status_callback=callback, content_sid=content_sid, content_variables=content_variables,
+            buttons=buttons, error_code=WINDOW_CLOSED if outside_window else None,
+            error_message=WINDOW_CLOSED_MESSAGE if outside_window else None))
         payload = message_json(message)  # rendered before the worker can move it on
         self._status.submit(message)
         hook = self.on_message
@@ -289,8 +333,18 @@ class Sandbox:
         unreachable = self._faults.unreachable(form.to)
         if unreachable is not None:
             raise unreachable
-        accepted = self._accept(to=form.to, from_=form.from_, body=form.body,
-                                service=form.messaging_service_sid, callback=form.status_callback)
+        body, buttons, variables = form.body, (), None
+        if form.content_sid is not None:
+            template = self.templates.get(form.content_sid)
+            if template is None:
+                raise TwilioError(400, 21655, f"The ContentSid {form.content_sid} is invalid.")
+            variables = parse_variables(form.content_variables)
+            if variables is None:
+                raise TwilioError(400, 21656, "The ContentVariables Parameter is invalid.")
+            body, buttons = template.render(variables)
+        accepted = self._accept(to=form.to, from_=form.from_, body=body, service=form.messaging_service_sid,
+                                callback=form.status_callback, content_sid=form.content_sid,
+                                content_variables=variables, buttons=buttons)
         return Outgoing.json(accepted, 201)
 
     def _list(self, request: Incoming) -> Outgoing:
@@ -317,6 +371,14 @@ class Sandbox:
             if message is None or message.account_sid != self.account_sid:
                 raise not_found(request.path)
             return Outgoing.json(message_json(message))
+        if match := _CONTENT.fullmatch(request.path):  # the Content API (content.twilio.com)
+            if request.method != "GET":
+                raise _method_not_allowed()
+            self._authenticate(request, self.account_sid)
+            template = self.templates.get(match["sid"])
+            if template is None:
+                raise not_found(request.path)
+            return Outgoing.json(template.as_json())
         return None
 
     # -- the sandbox's own routes ----------------------------------------------------------
@@ -338,9 +400,13 @@ class Sandbox:
         data = request.json() if request.is_json else request.form()
         if not isinstance(data, dict):
             raise TwilioError(400, 20001, "Send a JSON object or a form with `from` and `body`.")
-        outcome = self._receive(str(data.get("from") or data.get("From") or ""),
-                                str(data.get("body") or data.get("Body") or ""),
-                                str(data.get("to") or data.get("To") or "") or None)
+        button = str(data.get("button") or "")
+        if button:  # a quick reply tapped on the page
+            outcome = self.tap(str(data.get("from") or ""), button)
+        else:
+            outcome = self._receive(str(data.get("from") or data.get("From") or ""),
+                                    str(data.get("body") or data.get("Body") or ""),
+                                    str(data.get("to") or data.get("To") or "") or None)
         next_page = str(data.get("next") or "")
         if next_page.startswith("/") and not next_page.startswith("//"):  # the page's own forms
             return Outgoing(303, headers={"Location": next_page})

@@ -39,6 +39,12 @@ class SandboxMessage:
     date_created: datetime = field(default_factory=lambda: datetime.now(UTC))
     date_updated: datetime | None = None
     seq: int = 0
+    content_sid: str | None = None
+    content_variables: dict | None = None
+    buttons: tuple[tuple[str, str], ...] = ()  # a template's quick replies: (title, id)
+    error_code: int | None = None  # set when the message will fail (e.g. 63016 outside the window)
+    error_message: str | None = None
+    button_payload: str | None = None  # an inbound quick-reply tap
 
     @property
     def is_whatsapp(self) -> bool:
@@ -60,6 +66,10 @@ class SandboxMessage:
             "status": self.status,
             "num_segments": self.num_segments,
             "messaging_service_sid": self.messaging_service_sid,
+            "content_sid": self.content_sid,
+            "content_variables": self.content_variables,
+            "buttons": [title for title, _ in self.buttons],
+            "error_code": self.error_code,
             "date_created": self.date_created,
             "date_updated": self.date_updated or self.date_created,
         }

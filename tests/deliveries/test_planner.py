@@ -11,6 +11,7 @@ from ekatra.deliveries.planner import plan_due_days
 from ekatra.extensions import db
 from ekatra.outbox.models import Message
 from tests.deliveries.factories import ACCRA, KOLKATA, NEW_YORK, course_and_group, create_delivery
+from tests.outbox.factories import open_window
 
 # 2026-12-01 09:00 in Accra (UTC+0) is 09:00Z; in Kolkata 03:30Z; in New York 14:00Z.
 DAY1_ACCRA = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -40,6 +41,7 @@ def test_nothing_is_planned_before_a_learners_local_send_time(author):
 def test_a_due_day_becomes_its_text_then_its_first_question(author):
     course_id, group_id = course_and_group(author, students=(ACCRA,))
     create_delivery(author, group_id, course_id)
+    open_window(ACCRA["number"], DAY1_ACCRA - timedelta(hours=1))  # the WhatsApp learner wrote to us
     plan_due_days(DAY1_ACCRA)
     content, question = _messages()
     assert (content.part, content.sequence, content.body) == ("content-1", 0, "Day one text.")

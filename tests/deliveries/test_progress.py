@@ -9,6 +9,7 @@ import pytest
 
 from tests.deliveries.factories import ACCRA, KOLKATA, course_and_group, create_delivery
 from tests.inbound.test_replies import START, day_one_delivered, deliver, reply
+from tests.outbox.factories import open_window
 
 
 @pytest.fixture
@@ -72,6 +73,7 @@ def test_progress_csv_neutralises_formulas_in_learners_names_and_replies(app, cl
     course_id, group_id = course_and_group(author, students=tricky)
     delivery_id = create_delivery(author, group_id, course_id, schedule_at="2026-12-01T09:00:00Z",
                                   cadence="minutes", interval=1440)
+    open_window(ACCRA["number"], START)
     deliver(START)
     reply(client, app, KOLKATA["number"], "-2+3")
     reply(client, app, "whatsapp:" + ACCRA["number"], "@SUM(A1)")

@@ -11,7 +11,7 @@ from ekatra import clock
 from ekatra.outbox.dispatch import dispatch_once
 from ekatra.sandbox import Sandbox
 from tests.outbox.conftest import sender_for
-from tests.outbox.factories import add_message, fresh
+from tests.outbox.factories import add_message, fresh, open_window
 
 WAIT_SECONDS = 10
 
@@ -49,6 +49,7 @@ def sandbox(app):
 def test_callbacks_from_the_provider_mark_messages_delivered_and_read(app, live_app, sandbox):
     sms = add_message(to="+919812345678", body="Day 1")
     whatsapp = add_message(to="+233241234567", body="Day 1", channel="whatsapp")
+    open_window("+233241234567", clock.now())
     sender = sender_for(app.config, sandbox)
     assert sender.status_callback_url == f"{live_app}/twilio/status"
 

@@ -17,6 +17,7 @@ from ekatra.outbox.fakes import FakeSender
 from ekatra.outbox.models import Message
 from ekatra.outbox.twilio import signature_for
 from tests.deliveries.factories import ACCRA, KOLKATA, course_and_group, create_delivery
+from tests.outbox.factories import open_window
 
 URL = "http://ekatra.test/twilio/inbound"
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -74,7 +75,9 @@ def delivery(app, author):
 
 
 def day_one_delivered(author) -> dict:
-    """Kolkata (SMS) and Accra (WhatsApp) learners who received day 1 (text and Q1, a yes/no)."""
+    """Kolkata (SMS) and Accra (WhatsApp) learners who received day 1 (text and Q1, a yes/no);
+    the WhatsApp learner wrote to us the day before (their window is open)."""
+    open_window(ACCRA["number"], START - timedelta(hours=1))
     course_id, group_id = course_and_group(author, students=(KOLKATA, ACCRA))
     delivery_id = create_delivery(author, group_id, course_id, schedule_at="2026-12-01T09:00:00Z",
                                   cadence="minutes", interval=1440)

@@ -110,3 +110,12 @@ def statuses() -> dict[str, int]:
 
 def later(now: datetime, **delta) -> datetime:
     return now + timedelta(**delta)
+
+
+def open_window(phone: str, now: datetime, seconds: float = 86_400,
+                sender: str = "whatsapp:+14155238886") -> None:
+    """The WhatsApp learner on `phone` wrote to us at `now`: their window is open. Commits."""
+    from ekatra.outbox.whatsapp import record_inbound
+
+    record_inbound(phone, sender, now, seconds)
+    db.session.commit()

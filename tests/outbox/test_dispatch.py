@@ -14,7 +14,15 @@ from ekatra.outbox.dispatch import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, ba
 from ekatra.outbox.fakes import FakeSender
 from ekatra.outbox.models import Message
 from tests.outbox.conftest import MaxJitter
-from tests.outbox.factories import add_day, add_message, fresh, make_delivery, make_enrollment, statuses
+from tests.outbox.factories import (
+    add_day,
+    add_message,
+    fresh,
+    make_delivery,
+    make_enrollment,
+    open_window,
+    statuses,
+)
 
 FAST = {"rate_per_second": 100_000, "concurrency": 4}
 
@@ -93,6 +101,7 @@ def test_an_unsubscribed_learner_is_reported_for_opt_out(app):
     sender = FakeSender()
     sender.set_unreachable("+919812345678", code=21610)
     add_message(to="+919812345678", channel="whatsapp", due_at=now)
+    open_window("+919812345678", now)
     add_message(to="+12125550143", due_at=now)
 
     stats = dispatch_once(sender, lambda: now, **FAST)

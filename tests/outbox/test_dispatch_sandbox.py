@@ -9,7 +9,15 @@ from ekatra.config import SANDBOX_WHATSAPP_FROM
 from ekatra.outbox.dispatch import dispatch_once, dispatch_until_idle
 from ekatra.outbox.ratelimit import RateLimiter
 from tests.outbox.conftest import MaxJitter
-from tests.outbox.factories import add_day, add_message, fresh, make_delivery, make_enrollment, statuses
+from tests.outbox.factories import (
+    add_day,
+    add_message,
+    fresh,
+    make_delivery,
+    make_enrollment,
+    open_window,
+    statuses,
+)
 from tests.outbox.test_ratelimit import busiest_second
 
 FAST = {"rate_per_second": 100_000, "concurrency": 8}
@@ -19,6 +27,7 @@ def test_due_messages_reach_the_provider_and_their_sids_are_recorded(app, sender
     now = clock.now()
     sms = add_message(to="+919812345678", body="नमस्ते! Day 1", due_at=now)
     whatsapp = add_message(to="+233241234567", body="Day 1", channel="whatsapp", due_at=now)
+    open_window("+233241234567", now)
 
     stats = dispatch_once(sender, clock.now, **FAST)
 
@@ -105,6 +114,7 @@ def test_the_parts_of_a_learners_day_arrive_in_order(app, sender, sandbox):
     asha, kofi = make_enrollment(delivery), make_enrollment(delivery)
     add_day(asha, ["(1/3) One", "(2/3) Two", "(3/3) Three"], "+919812345678", now)
     add_day(kofi, ["Kofi 1", "Kofi 2"], "+233241234567", now, channel="whatsapp")
+    open_window("+233241234567", now)
 
     stats = dispatch_until_idle(sender, clock.now, **FAST)
 

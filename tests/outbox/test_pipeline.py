@@ -28,9 +28,9 @@ def _record_claims_and_writes(monkeypatch) -> list[tuple[str, int]]:
     events = []
     claim_batch, record_outcomes = dispatch.claims.claim_batch, dispatch.claims.record_outcomes
 
-    def claiming(now, limit, lease_seconds):
+    def claiming(now, limit, lease_seconds, **options):
         events.append(("in flight at claim", _sending()))
-        claimed = claim_batch(now, limit, lease_seconds)
+        claimed = claim_batch(now, limit, lease_seconds, **options)
         events.append(("claim", len(claimed)))
         return claimed
 
@@ -82,8 +82,8 @@ def test_a_learners_messages_keep_claim_order_when_claimed_in_different_batches(
     second_claimed = threading.Event()
     claim_batch = dispatch.claims.claim_batch
 
-    def claiming(claim_now, limit, lease_seconds):
-        claimed = claim_batch(claim_now, limit, lease_seconds)
+    def claiming(claim_now, limit, lease_seconds, **options):
+        claimed = claim_batch(claim_now, limit, lease_seconds, **options)
         if any(message.body == "Two" for message in claimed):
             second_claimed.set()
         return claimed

@@ -11,6 +11,7 @@ from ekatra.outbox.dispatch import dispatch_until_idle
 from ekatra.outbox.twilio import sender_from_config
 from ekatra.sandbox import Sandbox
 from tests.deliveries.factories import ACCRA, KOLKATA, course_and_group, create_delivery
+from tests.outbox.factories import open_window
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -26,6 +27,7 @@ def test_each_learner_receives_each_day_through_the_sandbox(app, author, sandbox
     course_id, group_id = course_and_group(author, students=(KOLKATA, ACCRA))
     delivery_id = create_delivery(author, group_id, course_id, schedule_at="2026-12-01T09:00:00Z",
                                   cadence="minutes", interval=1)
+    open_window(ACCRA["number"], START)  # the WhatsApp learner wrote to us: free text reaches them
     sender = sender_from_config(app.config)
     for minute in range(3):
         now = START + timedelta(minutes=minute)
