@@ -121,6 +121,11 @@ class Config:
     | OUTBOX_LEASE_SECONDS | how long a claimed message is held before the recovery may reconcile it;
       more than twice SEND_TIMEOUT_SECONDS | 60 |
     | RECOVER_INTERVAL_SECONDS | how often the worker looks for expired leases | 30 |
+    | COHORT_UPLOADS_DIR | where students' uploads and signed agreements are kept (LocalStore) |
+      instance/uploads |
+    | COHORT_STORE | `module:factory` of another document store (object storage) | unset |
+    | COHORT_UPLOAD_MAX_MB | the largest upload a student may send | 5 |
+    | COHORT_INVITE_DAYS, COHORT_SPONSOR_LINK_DAYS | how long students' and sponsors' links work | 30, 30 |
     """
 
     def __init__(self, environ: dict[str, str] | None = None, instance_path: str | Path = "instance"):
@@ -180,6 +185,12 @@ class Config:
                 f"SEND_TIMEOUT_SECONDS ({self.SEND_TIMEOUT_SECONDS:g})")
         if self.RECOVER_INTERVAL_SECONDS <= 0:
             raise ConfigurationError("RECOVER_INTERVAL_SECONDS must be positive")
+
+        self.COHORT_UPLOADS_DIR = env.get("COHORT_UPLOADS_DIR") or str(instance / "uploads")
+        self.COHORT_STORE = env.get("COHORT_STORE", "")
+        self.COHORT_UPLOAD_MAX_BYTES = int(float(env.get("COHORT_UPLOAD_MAX_MB", "5")) * 1024 * 1024)
+        self.COHORT_INVITE_DAYS = int(env.get("COHORT_INVITE_DAYS", "30"))
+        self.COHORT_SPONSOR_LINK_DAYS = int(env.get("COHORT_SPONSOR_LINK_DAYS", "30"))
 
         self.OPT_OUT_KEYWORDS = _words(env.get("OPT_OUT_KEYWORDS", DEFAULT_OPT_OUT_KEYWORDS))
         self.OPT_IN_KEYWORDS = _words(env.get("OPT_IN_KEYWORDS", DEFAULT_OPT_IN_KEYWORDS))
