@@ -219,7 +219,7 @@ def student_profile(token):
             paperwork.save_profile(enrollment, form, clock.now())
             return redirect(url_for("cohorts.portal.student_upload", token=token), 303)
         except ValidationFailed as problem:
-            errors = problem.errors
+            errors, g.error_message = problem.errors, problem.message
     page = _page(
         "profile.html",
         token,
@@ -257,7 +257,7 @@ def student_upload(token):
         except RequestEntityTooLarge:
             errors = {"file": [f"is larger than {settings.upload_max_bytes // (1024 * 1024)} MB"]}
         except ValidationFailed as problem:
-            errors = problem.errors
+            errors, g.error_message = problem.errors, problem.message
     missing = [u for u in cohort.required_uploads if u["type"] not in paperwork.student_documents(enrollment)]
     page = _page(
         "upload.html",
@@ -296,7 +296,7 @@ def student_agreement(token):
             )
             return redirect(url_for("cohorts.portal.student_status", token=token), 303)
         except ValidationFailed as problem:
-            errors = problem.errors
+            errors, g.error_message = problem.errors, problem.message
     page = _page(
         "agreement.html",
         token,
@@ -491,6 +491,7 @@ def sponsor_bulk_sign(token):
             now=clock.now(),
         )
     except ValidationFailed as problem:
+        g.error_message = problem.message
         return _sponsor_page(token, cohort, errors=problem.errors), 422
     return render_template(
         "cohorts/sponsor_signed.html", token=token, cohort=cohort, result=result, title="Signed"

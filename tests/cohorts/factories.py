@@ -18,7 +18,9 @@ def png_data_url(width: int = 300, height: int = 100, *, blank: bool = False) ->
 
     image = Image.new("RGBA", (width, height), (255, 255, 255, 0))
     if not blank:
-        ImageDraw.Draw(image).line([(10, 70), (80, 20), (150, 80), (290, 30)], fill=(20, 20, 20, 255), width=4)
+        ImageDraw.Draw(image).line(
+            [(10, 70), (80, 20), (150, 80), (290, 30)], fill=(20, 20, 20, 255), width=4
+        )
     out = io.BytesIO()
     image.save(out, format="PNG")
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
@@ -26,15 +28,28 @@ def png_data_url(width: int = 300, height: int = 100, *, blank: bool = False) ->
 
 def cohort_fields(course_id: int, **overrides) -> dict:
     fields = {
-        "name": "Q1 2025 Learnership", "program_type": "learnership", "sponsor_email": "sponsor@company.com",
-        "sponsor_company_name": "Acme Mining", "student_count": 2, "course_id": course_id,
-        "start_date": "2030-02-01", "end_date": "2030-07-31", "send_time": "09:00",
-        "default_timezone": "Africa/Johannesburg", "default_channel": "sms",
-        "main_template": {"name": "Learnership Agreement",
-                          "body": "I, {{full_name}}, agree to take part in {{cohort_name}} from {{start_date}}."},
-        "supporting_templates": [{"name": "Code of Conduct", "body": "{{first_name}} will attend every session."}],
-        "required_uploads": [{"type": "id_document", "label": "ID"},
-                             {"type": "matric_certificate", "label": "Matric certificate"}],
+        "name": "Q1 2025 Learnership",
+        "program_type": "learnership",
+        "sponsor_email": "sponsor@company.com",
+        "sponsor_company_name": "Acme Mining",
+        "student_count": 2,
+        "course_id": course_id,
+        "start_date": "2030-02-01",
+        "end_date": "2030-07-31",
+        "send_time": "09:00",
+        "default_timezone": "Africa/Johannesburg",
+        "default_channel": "sms",
+        "main_template": {
+            "name": "Learnership Agreement",
+            "body": "I, {{full_name}}, agree to take part in {{cohort_name}} from {{start_date}}.",
+        },
+        "supporting_templates": [
+            {"name": "Code of Conduct", "body": "{{first_name}} will attend every session."}
+        ],
+        "required_uploads": [
+            {"type": "id_document", "label": "ID"},
+            {"type": "matric_certificate", "label": "Matric certificate"},
+        ],
     }
     fields.update(overrides)
     return fields
@@ -48,16 +63,28 @@ def create_cohort(author: AuthorClient, course_id: int | None = None, **override
 
 
 STUDENTS = [
-    {"email": "john@example.com", "first_name": "John", "last_name": "Doe", "phone": "+27821234567",
-     "timezone": "Africa/Johannesburg"},
-    {"email": "asha@example.com", "first_name": "आशा", "last_name": "Rao", "phone": "+919876543210",
-     "channel": "whatsapp", "timezone": "Asia/Kolkata"},
+    {
+        "email": "john@example.com",
+        "first_name": "John",
+        "last_name": "Doe",
+        "phone": "+27821234567",
+        "timezone": "Africa/Johannesburg",
+    },
+    {
+        "email": "asha@example.com",
+        "first_name": "आशा",
+        "last_name": "Rao",
+        "phone": "+919876543210",
+        "channel": "whatsapp",
+        "timezone": "Asia/Kolkata",
+    },
 ]
 
 
 def invite(author: AuthorClient, cohort_id: int, students=None, **options) -> dict:
-    response = author.post(f"/api/v1/cohorts/{cohort_id}/invitations",
-                           json={"students": students or STUDENTS, **options})
+    response = author.post(
+        f"/api/v1/cohorts/{cohort_id}/invitations", json={"students": students or STUDENTS, **options}
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -87,14 +114,21 @@ class Student:
         return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
 
     def post(self, name: str, data: dict, **kwargs):
-        return self.client.post(f"{self.base}/{name}", data={"csrf_token": self._csrf(name), **data}, **kwargs)
+        return self.client.post(
+            f"{self.base}/{name}", data={"csrf_token": self._csrf(name), **data}, **kwargs
+        )
 
     def upload(self, document_type: str, content: bytes = PDF, filename: str = "scan.pdf"):
-        return self.post("upload", {"document_type": document_type, "file": (io.BytesIO(content), filename)},
-                         content_type="multipart/form-data")
+        return self.post(
+            "upload",
+            {"document_type": document_type, "file": (io.BytesIO(content), filename)},
+            content_type="multipart/form-data",
+        )
 
     def sign(self, name: str = "John Doe", signature: str | None = None):
-        return self.post("agreement", {"typed_name": name, "signature": signature or png_data_url(), "agree": "yes"})
+        return self.post(
+            "agreement", {"typed_name": name, "signature": signature or png_data_url(), "agree": "yes"}
+        )
 
     def complete(self, name: str = "John Doe"):
         for document_type in ("id_document", "matric_certificate"):

@@ -10,7 +10,7 @@ from ekatra.deliveries.models import Delivery, Enrollment
 from ekatra.extensions import db
 from ekatra.groups.models import Student as GroupStudent
 from ekatra.outbox.models import Message
-from tests.cohorts.factories import Student, create_cohort, invite, png_data_url, sponsor_token, token_of
+from tests.cohorts.factories import Student, create_cohort, invite, png_data_url, sponsor_token
 
 
 def _verify(author, enrollment_id, **body):
@@ -19,7 +19,10 @@ def _verify(author, enrollment_id, **body):
 
 def test_a_cohort_goes_from_creation_to_its_courses_first_day(app, client, author):
     cohort = create_cohort(author)
-    assert cohort["state"] == "draft" and cohort["links"]["enrollments"] == f"/api/v1/cohorts/{cohort['id']}/enrollments"
+    assert (
+        cohort["state"] == "draft"
+        and cohort["links"]["enrollments"] == f"/api/v1/cohorts/{cohort['id']}/enrollments"
+    )
     assert cohort["templates"]["main"]["name"] == "Learnership Agreement"
 
     invited = invite(author, cohort["id"], message="Welcome to our Q1 2025 Learnership program!")
@@ -27,22 +30,40 @@ def test_a_cohort_goes_from_creation_to_its_courses_first_day(app, client, autho
     links = {link["email"]: link for link in invited["invite_links"]}
     assert links["john@example.com"]["link"].startswith("http://ekatra.test/cohorts/student/")
     texts = db.session.scalars(select(Message).order_by(Message.id)).all()
-    assert [(m.to_phone, m.channel) for m in texts] == [("+27821234567", "sms"), ("+919876543210", "whatsapp")]
+    assert [(m.to_phone, m.channel) for m in texts] == [
+        ("+27821234567", "sms"),
+        ("+919876543210", "whatsapp"),
+    ]
     assert links["john@example.com"]["link"] in texts[0].body
     mails = app.extensions["ekatra.mailer"].sent
     assert {to for to, _s, _b in mails} == {"john@example.com", "asha@example.com", "sponsor@company.com"}
 
     detail = author.get(f"/api/v1/cohorts/{cohort['id']}").get_json()
     assert detail["state"] == "active" and detail["admin_signed_at"]
-    assert detail["enrollment_summary"] == {"total": 2, "waiting": 2, "in_progress": 0, "complete": 0, "rejected": 0}
+    assert detail["enrollment_summary"] == {
+        "total": 2,
+        "waiting": 2,
+        "in_progress": 0,
+        "complete": 0,
+        "rejected": 0,
+    }
 
     john = Student(client, links["john@example.com"]["token"])
     asha = Student(client, links["asha@example.com"]["token"])
     assert john.page().status_code == 302
     welcome = john.page("welcome").get_data(as_text=True)
     assert "Welcome, John" in welcome and "Q1 2025 Learnership" in welcome
-    saved = john.post("profile", {"phone": "+27821234567", "age": "23", "gender": "Male", "race": "Black",
-                                  "city": "Johannesburg", "disability": "None"})
+    saved = john.post(
+        "profile",
+        {
+            "phone": "+27821234567",
+            "age": "23",
+            "gender": "Male",
+            "race": "Black",
+            "city": "Johannesburg",
+            "disability": "None",
+        },
+    )
     assert saved.status_code == 303
     john.complete("John Doe")
     asha.complete("आशा Rao")
@@ -52,12 +73,23 @@ def test_a_cohort_goes_from_creation_to_its_courses_first_day(app, client, autho
     john_row = next(row for row in listed["data"] if row["student"]["email"] == "john@example.com")
     assert john_row["verification_state"] == "pending"
     assert john_row["documents"] == {"uploaded": 2, "signed": 1, "rejected": 0}
-    assert john_row["student_data"] == {"age": 23, "race": "Black", "city": "Johannesburg", "gender": "Male",
-                                        "disability": "None"}
+    assert john_row["student_data"] == {
+        "age": 23,
+        "race": "Black",
+        "city": "Johannesburg",
+        "gender": "Male",
+        "disability": "None",
+    }
 
     # A rejection reaches the student by text and mail with a link to resubmit.
-    rejected = _verify(author, john_row["id"], action="reject", document_type="matric_certificate",
-                       reason="Certificate is not certified by SAQA.", metadata={"reviewed_by": "admin@inst.org"})
+    rejected = _verify(
+        author,
+        john_row["id"],
+        action="reject",
+        document_type="matric_certificate",
+        reason="Certificate is not certified by SAQA.",
+        metadata={"reviewed_by": "admin@inst.org"},
+    )
     assert rejected.status_code == 200, rejected.get_json()
     assert rejected.get_json()["action"] == "rejected" and rejected.get_json()["metadata"]["reviewed_by"]
     notice = db.session.scalars(select(Message).order_by(Message.id.desc())).first()
@@ -69,12 +101,17 @@ def test_a_cohort_goes_from_creation_to_its_courses_first_day(app, client, autho
     assert john.upload("matric_certificate").status_code == 200
 
     sponsor = sponsor_token(app.extensions["ekatra.mailer"])
-    early = client.post(f"/api/v1/sponsors/cohorts/{sponsor}/bulk-sign",
-                        json={"signature": png_data_url(), "initials": png_data_url(60, 40)})
+    early = client.post(
+        f"/api/v1/sponsors/cohorts/{sponsor}/bulk-sign",
+        json={"signature": png_data_url(), "initials": png_data_url(60, 40)},
+    )
     assert early.status_code == 403
-    assert early.get_json()["error"] == {**early.get_json()["error"], "code": "STATE_ERROR",
-                                         "message": "Cannot sign - some students are not ready",
-                                         "details": {"ready": 0, "total": 2, "pending": 2}}
+    assert early.get_json()["error"] == {
+        **early.get_json()["error"],
+        "code": "STATE_ERROR",
+        "message": "Cannot sign - some students are not ready",
+        "details": {"ready": 0, "total": 2, "pending": 2},
+    }
     assert client.get(f"/api/v1/sponsors/cohorts/{sponsor}").get_json()["can_sign"] is False
 
     for row in listed["data"]:
@@ -85,16 +122,24 @@ def test_a_cohort_goes_from_creation_to_its_courses_first_day(app, client, autho
     overview = client.get(f"/api/v1/sponsors/cohorts/{sponsor}").get_json()
     assert overview["can_sign"] is True and overview["bulk_sign_available"] is True
     assert overview["summary"]["total"] == 2 and "student_data" not in overview["students"][0]
-    bad = client.post(f"/api/v1/sponsors/cohorts/{sponsor}/bulk-sign",
-                      json={"signature": "data:image/png;base64,AAAA", "initials": png_data_url()})
+    bad = client.post(
+        f"/api/v1/sponsors/cohorts/{sponsor}/bulk-sign",
+        json={"signature": "data:image/png;base64,AAAA", "initials": png_data_url()},
+    )
     assert bad.status_code == 422
     assert bad.get_json()["error"]["code"] == "VALIDATION_ERROR"
     assert bad.get_json()["error"]["message"] == "Signature data is invalid or corrupted"
     assert bad.get_json()["error"]["timestamp"]
 
-    signed = client.post(f"/api/v1/sponsors/cohorts/{sponsor}/bulk-sign",
-                         json={"signature": png_data_url(), "initials": png_data_url(60, 40), "sign_all": True,
-                               "timestamp": "2025-01-02T15:30:00Z"})
+    signed = client.post(
+        f"/api/v1/sponsors/cohorts/{sponsor}/bulk-sign",
+        json={
+            "signature": png_data_url(),
+            "initials": png_data_url(60, 40),
+            "sign_all": True,
+            "timestamp": "2025-01-02T15:30:00Z",
+        },
+    )
     assert signed.status_code == 200, signed.get_json()
     result = signed.get_json()
     assert result["signed_count"] == 2 and result["failed_count"] == 0 and result["cohort_finalized"] is True
@@ -104,10 +149,14 @@ def test_a_cohort_goes_from_creation_to_its_courses_first_day(app, client, autho
     assert detail["state"] == "finalised" and detail["delivery_id"] and detail["group_id"]
     delivery = db.session.get(Delivery, detail["delivery_id"])
     assert str(delivery.local_start_date) == "2030-02-01" and str(delivery.local_send_time) == "09:00:00"
-    students = db.session.scalars(select(GroupStudent).where(GroupStudent.group_id == detail["group_id"])).all()
+    students = db.session.scalars(
+        select(GroupStudent).where(GroupStudent.group_id == detail["group_id"])
+    ).all()
     assert sorted(s.timezone for s in students) == ["Africa/Johannesburg", "Asia/Kolkata"]
-    due = {e.student_id: e.next_due_at for e in db.session.scalars(
-        select(Enrollment).where(Enrollment.delivery_id == delivery.id))}
+    due = {
+        e.student_id: e.next_due_at
+        for e in db.session.scalars(select(Enrollment).where(Enrollment.delivery_id == delivery.id))
+    }
     by_zone = {s.timezone: due[s.id] for s in students}
     assert by_zone["Africa/Johannesburg"] == datetime(2030, 2, 1, 7, 0, tzinfo=UTC)  # 09:00 SAST
     assert by_zone["Asia/Kolkata"] == datetime(2030, 2, 1, 3, 30, tzinfo=UTC)  # 09:00 IST
@@ -115,17 +164,30 @@ def test_a_cohort_goes_from_creation_to_its_courses_first_day(app, client, autho
     pdf = author.get(f"/api/v1/enrollments/{john_row['id']}/agreement.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert john.page("agreement.pdf").data.startswith(b"%PDF")
-    again = client.post(f"/api/v1/sponsors/cohorts/{sponsor}/bulk-sign",
-                        json={"signature": png_data_url(), "initials": png_data_url()})
+    again = client.post(
+        f"/api/v1/sponsors/cohorts/{sponsor}/bulk-sign",
+        json={"signature": png_data_url(), "initials": png_data_url()},
+    )
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "STATE_ERROR"
     assert "enrolled" in john.page("status").get_data(as_text=True)
 
 
 def test_invalid_cohort_fields_are_the_contracts_422(author, other_author):
     other_course = create_cohort(other_author)["course_id"]
-    response = author.post("/api/v1/cohorts", json={"cohort": {
-        "name": "", "program_type": "learnership", "sponsor_email": "not-an-email", "student_count": 5,
-        "course_id": 1, "start_date": "2030-01-01", "end_date": "2030-02-01"}})
+    response = author.post(
+        "/api/v1/cohorts",
+        json={
+            "cohort": {
+                "name": "",
+                "program_type": "learnership",
+                "sponsor_email": "not-an-email",
+                "student_count": 5,
+                "course_id": 1,
+                "start_date": "2030-01-01",
+                "end_date": "2030-02-01",
+            }
+        },
+    )
     assert response.status_code == 422
     body = response.get_json()
     assert body["errors"]["cohort"]["name"] == ["can't be blank"]
@@ -138,8 +200,9 @@ def test_invalid_cohort_fields_are_the_contracts_422(author, other_author):
     response = author.post("/api/v1/cohorts", json={"cohort": fields})
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"course_id": ["must exist"], "main_template_id": ["must exist"]}
-    bad_field = cohort_fields(create_cohort(author)["course_id"],
-                              main_template={"name": "A", "body": "Hello {{password}}"})
+    bad_field = cohort_fields(
+        create_cohort(author)["course_id"], main_template={"name": "A", "body": "Hello {{password}}"}
+    )
     response = author.post("/api/v1/cohorts", json={"cohort": bad_field})
     assert response.status_code == 422 and "password" in response.get_json()["errors"]["main_template"][0]
 
@@ -147,30 +210,49 @@ def test_invalid_cohort_fields_are_the_contracts_422(author, other_author):
 def test_another_authors_cohort_enrollments_and_links_are_not_found(app, client, author, other_author):
     cohort = create_cohort(author)
     link = invite(author, cohort["id"])["invite_links"][0]
-    for path in (f"/api/v1/cohorts/{cohort['id']}", f"/api/v1/cohorts/{cohort['id']}/enrollments",
-                 f"/api/v1/cohorts/{cohort['id']}/export?format=xlsx",
-                 f"/api/v1/enrollments/{link['enrollment_id']}"):
+    for path in (
+        f"/api/v1/cohorts/{cohort['id']}",
+        f"/api/v1/cohorts/{cohort['id']}/enrollments",
+        f"/api/v1/cohorts/{cohort['id']}/export?format=xlsx",
+        f"/api/v1/enrollments/{link['enrollment_id']}",
+    ):
         response = other_author.get(path)
         assert response.status_code == 404, path
         assert response.get_json()["error"]["code"] == "NOT_FOUND"
     response = _verify(other_author, link["enrollment_id"], action="approve")
     assert response.status_code == 404
-    assert response.get_json()["error"] == {**response.get_json()["error"], "code": "NOT_FOUND",
-                                            "message": "Enrollment not found"}
-    assert other_author.post(f"/api/v1/cohorts/{cohort['id']}/invitations",
-                             json={"students": [{"email": "x@example.com", "first_name": "X", "last_name": "Y",
-                                                 "phone": "+27821234599"}]}).status_code == 404
+    assert response.get_json()["error"] == {
+        **response.get_json()["error"],
+        "code": "NOT_FOUND",
+        "message": "Enrollment not found",
+    }
+    assert (
+        other_author.post(
+            f"/api/v1/cohorts/{cohort['id']}/invitations",
+            json={
+                "students": [
+                    {"email": "x@example.com", "first_name": "X", "last_name": "Y", "phone": "+27821234599"}
+                ]
+            },
+        ).status_code
+        == 404
+    )
     assert other_author.get("/api/v1/cohorts").get_json()["meta"]["total"] == 0
     # A forged or tampered link opens nothing.
     token = link["token"]
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert client.get(f"/cohorts/student/{forged}/welcome").status_code == 401
     sponsor = sponsor_token(app.extensions["ekatra.mailer"])
-    assert client.get(f"/cohorts/student/{sponsor}/welcome").status_code == 401  # a sponsor's token is not a student's
+    assert (
+        client.get(f"/cohorts/student/{sponsor}/welcome").status_code == 401
+    )  # a sponsor's token is not a student's
     refused = client.get(f"/api/v1/sponsors/cohorts/{token}")
     assert refused.status_code == 401
-    assert refused.get_json()["error"] == {**refused.get_json()["error"], "code": "AUTHENTICATION_ERROR",
-                                           "message": "Invalid or expired sponsor token"}
+    assert refused.get_json()["error"] == {
+        **refused.get_json()["error"],
+        "code": "AUTHENTICATION_ERROR",
+        "message": "Invalid or expired sponsor token",
+    }
 
 
 def test_reinvite_ends_the_old_link_and_revoke_ends_the_new_one(client, author):
@@ -188,16 +270,36 @@ def test_reinvite_ends_the_old_link_and_revoke_ends_the_new_one(client, author):
 
 def test_invitations_report_bad_students_and_duplicates(author):
     cohort = create_cohort(author)
-    response = author.post(f"/api/v1/cohorts/{cohort['id']}/invitations", json={"students": [
-        {"email": "ok@example.com", "first_name": "Ok", "last_name": "Student", "phone": "+27821234567"},
-        {"email": "bad", "first_name": "Bad", "last_name": "Email", "phone": "+27821234568"},
-        {"email": "ok@example.com", "first_name": "Twice", "last_name": "Over", "phone": "+27821234569"},
-    ], "send_email": False})
+    response = author.post(
+        f"/api/v1/cohorts/{cohort['id']}/invitations",
+        json={
+            "students": [
+                {
+                    "email": "ok@example.com",
+                    "first_name": "Ok",
+                    "last_name": "Student",
+                    "phone": "+27821234567",
+                },
+                {"email": "bad", "first_name": "Bad", "last_name": "Email", "phone": "+27821234568"},
+                {
+                    "email": "ok@example.com",
+                    "first_name": "Twice",
+                    "last_name": "Over",
+                    "phone": "+27821234569",
+                },
+            ],
+            "send_email": False,
+        },
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert body["invitations_sent"] == 1 and [e["index"] for e in body["errors"]] == [1, 2]
-    none = author.post(f"/api/v1/cohorts/{cohort['id']}/invitations", json={"students": [
-        {"email": "bad", "first_name": "Bad", "last_name": "Email", "phone": "+27821234568"}]})
+    none = author.post(
+        f"/api/v1/cohorts/{cohort['id']}/invitations",
+        json={
+            "students": [{"email": "bad", "first_name": "Bad", "last_name": "Email", "phone": "+27821234568"}]
+        },
+    )
     assert none.status_code == 422 and none.get_json()["error"]["code"] == "VALIDATION_ERROR"
 
 
