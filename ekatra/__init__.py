@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
@@ -72,6 +73,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
                       partners_blp, webhooks_blp):
         api.register_blueprint(blueprint)
+    api.register_blueprint(import_module("ekatra.cohorts.routes").blp)
 
     from ekatra.cli import register_commands
 

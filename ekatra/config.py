@@ -146,6 +146,11 @@ class Config:
     | WHATSAPP_QUICK_REPLY_BOOLEAN_CONTENT_SID, WHATSAPP_QUICK_REPLY_CHOICE2_CONTENT_SID,
       WHATSAPP_QUICK_REPLY_CHOICE3_CONTENT_SID | quick-reply templates for yes/no and two- or
       three-option questions inside the window | none (plain text questions) |
+    | COHORT_UPLOADS_DIR | where students' uploads and signed agreements are kept (LocalStore) |
+      instance/uploads |
+    | COHORT_STORE | `module:factory` of another document store (object storage) | unset |
+    | COHORT_UPLOAD_MAX_MB | the largest upload a student may send | 5 |
+    | COHORT_INVITE_DAYS, COHORT_SPONSOR_LINK_DAYS | how long students' and sponsors' links work | 30, 30 |
     """
 
     def __init__(self, environ: dict[str, str] | None = None, instance_path: str | Path = "instance"):
@@ -223,6 +228,12 @@ class Config:
         self.RATE_LIMIT_PER_AUTHOR = env.get("RATE_LIMIT_PER_AUTHOR", "600/minute")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.IDEMPOTENCY_KEY_HOURS = float(env.get("IDEMPOTENCY_KEY_HOURS", "24"))
+
+        self.COHORT_UPLOADS_DIR = env.get("COHORT_UPLOADS_DIR") or str(instance / "uploads")
+        self.COHORT_STORE = env.get("COHORT_STORE", "")
+        self.COHORT_UPLOAD_MAX_BYTES = int(float(env.get("COHORT_UPLOAD_MAX_MB", "5")) * 1024 * 1024)
+        self.COHORT_INVITE_DAYS = int(env.get("COHORT_INVITE_DAYS", "30"))
+        self.COHORT_SPONSOR_LINK_DAYS = int(env.get("COHORT_SPONSOR_LINK_DAYS", "30"))
 
         self.OPT_OUT_KEYWORDS = _words(env.get("OPT_OUT_KEYWORDS", DEFAULT_OPT_OUT_KEYWORDS))
         self.OPT_IN_KEYWORDS = _words(env.get("OPT_IN_KEYWORDS", DEFAULT_OPT_IN_KEYWORDS))

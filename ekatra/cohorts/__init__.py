@@ -1,0 +1,1 @@
+"""Cohorts, invitations, student and sponsor portals, documents."""

@@ -1,0 +1,527 @@
+"""What students and sponsors do through their private links: the student's profile, uploads and
+signature; the sponsor's overview and bulk signature, which finalises the cohort (signed PDFs,
+the group, the course delivery)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ekatra.auth.services import Actor
+from ekatra.cohorts import documents, links
+from ekatra.cohorts.models import (
+    ACTIVE,
+    APPROVED,
+    CANCELLED,
+    COMPLETE,
+    FINALISED,
+    REJECTED,
+    REVOKED,
+    SIGNED,
+    UPLOADED,
+    VERIFIED,
+    Cohort,
+    CohortDocument,
+    CohortEnrollment,
+)
+from ekatra.cohorts.services import (
+    LinkRefused,
+    Settings,
+    StateError,
+    ValidationFailed,
+    documents_of,
+    filled_in,
+    first_day,
+    refresh_state,
+    summary,
+)
+from ekatra.cohorts.storage import new_key
+from ekatra.extensions import db
+
+LINK_REFUSED = "Invalid or expired link"
+SPONSOR_LINK_REFUSED = "Invalid or expired sponsor token"
+# The file types a student may upload, by their first bytes (never by name or declared type).
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+SIGNATURE_MAX_BYTES = 200 * 1024
+SIGNATURE_MAX_PIXELS = (2000, 1000)
+FINALISE_RETRY_SECONDS = 60
+GENDERS = ("Female", "Male", "Non-binary", "Another gender", "Prefer not to say")
+DISABILITIES = ("None", "Physical", "Sight", "Hearing", "Learning or cognitive", "Other", "Prefer not to say")
+AGE_RANGE = (14, 100)
+
+
+# The student ------------------------------------------------------------------------------------
+
+
+def student_by_link(secret: str, token: str, now: datetime) -> CohortEnrollment:
+    """The enrollment a student's link opens: genuine, unexpired, not revoked, cohort not
+    cancelled. Anything else is refused alike (nothing tells a guess from an expired link)."""
+    key = links.key_of(secret, links.STUDENT, token)
+    enrollment = (
+        db.session.scalar(select(CohortEnrollment).where(CohortEnrollment.link_key == key)) if key else None
+    )
+    if (
+        enrollment is None
+        or enrollment.link_expires_at <= now
+        or enrollment.state == REVOKED
+        or enrollment.cohort.state == CANCELLED
+    ):
+        raise LinkRefused(LINK_REFUSED)
+    return enrollment
+
+
+def student_documents(enrollment: CohortEnrollment) -> dict[str, CohortDocument]:
+    return {d.document_type: d for d in documents_of([enrollment.id])[enrollment.id]}
+
+
+def _open_for_changes(enrollment: CohortEnrollment) -> None:
+    cohort = enrollment.cohort
+    if cohort.state != ACTIVE or cohort.sponsor_signed_at is not None:
+        raise StateError("The paperwork of this cohort is closed: the sponsor has signed.")
+
+
+def _text(value, limit: int, name: str, errors: dict, choices: tuple[str, ...] = ()) -> str | None:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return None
+    if len(text) > limit or "\x00" in text:
+        errors[name] = [f"at most {limit} characters"]
+    elif choices and text not in choices:
+        errors[name] = [f"must be one of {', '.join(choices)}"]
+    return text
+
+
+def save_profile(enrollment: CohortEnrollment, fields: Mapping, now: datetime) -> CohortEnrollment:
+    """The student's phone and the optional demographics (blank means not given)."""
+    _open_for_changes(enrollment)
+    from ekatra.groups.phones import normalise_phone
+
+    errors: dict[str, list[str]] = {}
+    changes: dict = {}
+    if (fields.get("phone") or "").strip():
+        try:
+            changes["phone"] = normalise_phone(fields["phone"])
+        except ValueError as problem:
+            errors["phone"] = [str(problem)]
+    age = (fields.get("age") or "").strip() if isinstance(fields.get("age"), str) else fields.get("age")
+    if age in (None, ""):
+        changes["age"] = None
+    else:
+        try:
+            changes["age"] = int(age)
+            if not AGE_RANGE[0] <= changes["age"] <= AGE_RANGE[1]:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["age"] = [f"a whole number from {AGE_RANGE[0]} to {AGE_RANGE[1]}"]
+    changes["gender"] = _text(fields.get("gender"), 60, "gender", errors, GENDERS)
+    changes["race"] = _text(fields.get("race"), 60, "race", errors)
+    changes["city"] = _text(fields.get("city"), 100, "city", errors)
+    changes["disability"] = _text(fields.get("disability"), 60, "disability", errors, DISABILITIES)
+    if errors:
+        raise ValidationFailed("Please check: " + ", ".join(errors), errors)
+    taken = changes.get("phone") and db.session.scalar(
+        select(CohortEnrollment.id).where(
+            CohortEnrollment.cohort_id == enrollment.cohort_id,
+            CohortEnrollment.phone == changes["phone"],
+            CohortEnrollment.id != enrollment.id,
+        )
+    )
+    if taken:
+        raise ValidationFailed("Please check: phone", {"phone": ["is another student's in this cohort"]})
+    for name, value in changes.items():
+        setattr(enrollment, name, value)
+    enrollment.profile_saved_at = enrollment.updated_at = now
+    refresh_state(enrollment, list(student_documents(enrollment).values()))
+    db.session.commit()
+    return enrollment
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from the file's first bytes, or None for any other kind."""
+    for magic, content_type, extension in SIGNATURES:
+        if data.startswith(magic):
+            return content_type, extension
+    return None
+
+
+def upload(
+    enrollment: CohortEnrollment,
+    document_type: str,
+    filename: str,
+    data: bytes,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> CohortDocument:
+    """Keep an upload for a required type (PDF, JPEG or PNG by content, at most the size limit);
+    a new upload of that type replaces the old one and goes back to review."""
+    _open_for_changes(enrollment)
+    types = [u["type"] for u in enrollment.cohort.required_uploads]
+    if document_type not in types:
+        raise ValidationFailed("Choose which document this is.", {"document_type": ["is invalid"]})
+    if not data:
+        raise ValidationFailed("Choose a file to upload.", {"file": ["can't be blank"]})
+    if len(data) > settings.upload_max_bytes:
+        raise ValidationFailed(
+            f"The file is larger than {settings.upload_max_bytes // (1024 * 1024)} MB.",
+            {"file": ["is too large"]},
+        )
+    kind = sniff(data)
+    if kind is None:
+        raise ValidationFailed(
+            "Only PDF, JPEG and PNG files are accepted.", {"file": ["is not a PDF, JPEG or PNG"]}
+        )
+    content_type, extension = kind
+    key = new_key("uploads", extension)
+    settings.store.put(key, data)
+    existing = student_documents(enrollment).get(document_type)
+    old_key = existing.storage_key if existing else None
+    document = existing or CohortDocument(enrollment_id=enrollment.id, document_type=document_type)
+    document.filename = (filename or f"{document_type}.{extension}").replace("\x00", "")[-200:]
+    document.content_type, document.size_bytes = content_type, len(data)
+    document.sha256, document.storage_key = hashlib.sha256(data).hexdigest(), key
+    document.status, document.rejection_reason, document.uploaded_at, document.reviewed_at = (
+        UPLOADED,
+        None,
+        now,
+        None,
+    )
+    db.session.add(document)
+    db.session.flush()
+    enrollment.updated_at = now
+    refresh_state(enrollment, list(student_documents(enrollment).values()))
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        settings.store.delete(key)
+        raise
+    if old_key:
+        settings.store.delete(old_key)
+    return document
+
+
+def decode_png_data_url(value, name: str) -> bytes:
+    """The PNG of a `data:image/png;base64,…` URL: a real PNG, not too large, and not blank.
+    Anything else is the contract's 422 VALIDATION_ERROR."""
+    from PIL import Image, ImageChops, UnidentifiedImageError
+
+    invalid = ValidationFailed("Signature data is invalid or corrupted", {name: ["is invalid"]})
+    prefix = "data:image/png;base64,"
+    if (
+        not isinstance(value, str)
+        or not value.startswith(prefix)
+        or len(value) > SIGNATURE_MAX_BYTES * 4 // 3 + 100
+    ):
+        raise invalid
+    try:
+        data = base64.b64decode(value[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid from None
+    if not data.startswith(b"\x89PNG\r\n\x1a\n") or len(data) > SIGNATURE_MAX_BYTES:
+        raise invalid
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if (
+                image.format != "PNG"
+                or image.width > SIGNATURE_MAX_PIXELS[0]
+                or image.height > SIGNATURE_MAX_PIXELS[1]
+            ):
+                raise invalid
+            image.load()
+            luminance, alpha = image.convert("LA").split()
+            # Drawn means some pixel is visible and not white: an empty canvas is no signature.
+            dark = luminance.point(lambda value: 255 if value < 200 else 0)
+            shown = alpha.point(lambda value: 255 if value > 0 else 0)
+            visible = ImageChops.multiply(dark, shown).getbbox() is not None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise invalid from None
+    if not visible:
+        raise ValidationFailed(
+            "Signature data is invalid or corrupted: the signature is empty", {name: ["is empty"]}
+        )
+    return data
+
+
+def sign_agreement(
+    enrollment: CohortEnrollment, *, typed_name: str, signature: str, agree: bool, now: datetime
+) -> CohortEnrollment:
+    """The student accepts the agreement and its supporting documents: their typed full name and
+    drawn signature. Signing again (after a rejection) replaces both."""
+    _open_for_changes(enrollment)
+    errors: dict[str, list[str]] = {}
+    name = (typed_name or "").strip()
+    if not name or len(name) > 200:
+        errors["typed_name"] = ["type your full name"]
+    if not agree:
+        errors["agree"] = ["tick the box to accept the agreement"]
+    if errors:
+        raise ValidationFailed("Please check: " + ", ".join(errors), errors)
+    png = decode_png_data_url(signature, "signature")
+    enrollment.signed_name, enrollment.signature, enrollment.signed_at = name, png, now
+    enrollment.agreement_status, enrollment.updated_at = SIGNED, now
+    refresh_state(enrollment, list(student_documents(enrollment).values()))
+    db.session.commit()
+    return enrollment
+
+
+def agreement_texts(enrollment: CohortEnrollment) -> list[tuple[str, str, str]]:
+    """(kind, name, text filled in for this student) of each of the cohort's templates."""
+    cohort = enrollment.cohort
+    return [(t.kind, t.name, filled_in(t.body, cohort, enrollment)) for t in cohort.templates]
+
+
+def signed_agreement(enrollment: CohortEnrollment, store) -> bytes | None:
+    return store.get(enrollment.agreement_key) if enrollment.agreement_key else None
+
+
+# The sponsor ------------------------------------------------------------------------------------
+
+
+def cohort_by_sponsor_link(secret: str, token: str, now: datetime, *, for_update: bool = False) -> Cohort:
+    key = links.key_of(secret, links.SPONSOR, token)
+    cohort = None
+    if key:
+        statement = select(Cohort).where(Cohort.sponsor_key == key)
+        cohort = db.session.scalar(statement.with_for_update() if for_update else statement)
+    if (
+        cohort is None
+        or cohort.state not in (ACTIVE, FINALISED)
+        or cohort.sponsor_link_expires_at is None
+        or (cohort.sponsor_link_expires_at <= now and cohort.state != FINALISED)
+    ):
+        raise LinkRefused(SPONSOR_LINK_REFUSED)
+    return cohort
+
+
+def _enrollments(cohort: Cohort) -> list[CohortEnrollment]:
+    return db.session.scalars(
+        select(CohortEnrollment)
+        .where(CohortEnrollment.cohort_id == cohort.id, CohortEnrollment.state != REVOKED)
+        .order_by(CohortEnrollment.last_name, CohortEnrollment.first_name, CohortEnrollment.id)
+    ).all()
+
+
+def is_ready(enrollment: CohortEnrollment) -> bool:
+    return enrollment.state == COMPLETE and enrollment.verification_state == VERIFIED
+
+
+def sponsor_overview(cohort: Cohort) -> dict:
+    """What the sponsor sees (no demographics): the students, their state, whether they can sign."""
+    enrollments = _enrollments(cohort)
+    counts = summary(cohort.id)
+    signed = sum(1 for e in enrollments if e.sponsor_signed_at)
+    can_sign = (
+        cohort.state == ACTIVE
+        and cohort.sponsor_signed_at is None
+        and counts["total"] > 0
+        and counts["ready"] == counts["total"]
+    )
+    supporting = [t for t in cohort.templates if t.kind != "main"]
+    students = [
+        {
+            "id": e.id,
+            "name": e.full_name,
+            "email": e.email,
+            "state": e.state,
+            "verification_state": e.verification_state,
+            "signed": e.sponsor_signed_at is not None,
+            "signed_at": e.sponsor_signed_at or e.signed_at,
+            "documents": {
+                "main_agreement": {"id": e.id, "status": _agreement_status(e), "preview_url": None},
+                "supporting_docs": [
+                    {"id": t.id, "name": t.name, "status": _agreement_status(e)} for t in supporting
+                ],
+            },
+        }
+        for e in enrollments
+    ]
+    return {
+        "cohort": cohort,
+        "students": students,
+        "summary": {
+            "total": counts["total"],
+            "completed": counts["complete"],
+            "pending": counts["total"] - counts["ready"],
+            "signed": signed,
+            "ready": counts["ready"],
+        },
+        "can_sign": can_sign,
+        "bulk_sign_available": can_sign,
+        "token_expires_at": cohort.sponsor_link_expires_at,
+    }
+
+
+def _agreement_status(enrollment: CohortEnrollment) -> str:
+    if enrollment.sponsor_signed_at:
+        return "signed"
+    return {APPROVED: "approved", SIGNED: "awaiting_review", REJECTED: "rejected"}.get(
+        enrollment.agreement_status, "not_signed"
+    )
+
+
+def sponsor_student(
+    cohort: Cohort, student_id: int
+) -> tuple[CohortEnrollment, list[tuple[str, str, str]], dict]:
+    """One student of this sponsor's cohort (any other id is not found)."""
+    from ekatra.cohorts.services import Missing
+
+    enrollment = (
+        db.session.scalar(
+            select(CohortEnrollment).where(
+                CohortEnrollment.id == student_id,
+                CohortEnrollment.cohort_id == cohort.id,
+                CohortEnrollment.state != REVOKED,
+            )
+        )
+        if 0 < student_id < 2**31
+        else None
+    )
+    if enrollment is None:
+        raise Missing("Student not found")
+    return enrollment, agreement_texts(enrollment), student_documents(enrollment)
+
+
+@dataclass
+class BulkSignResult:
+    signed_count: int
+    failed_count: int
+    signatures_applied: list[dict]
+    cohort_finalized: bool
+    next_step: str
+    delivery_id: int | None
+    first_day: str
+
+
+def bulk_sign(
+    token: str, *, signature: str, initials: str, sign_all: bool = True, settings: Settings, now: datetime
+) -> BulkSignResult:
+    """The sponsor signs for every student (all must be complete and verified); the cohort is
+    then finalised: signed PDFs, its group, and its course's delivery from the first day."""
+    cohort = cohort_by_sponsor_link(settings.secret, token, now, for_update=True)
+    if cohort.state == FINALISED:
+        raise StateError("Cannot sign - the cohort is already finalised", status=409)
+    if cohort.sponsor_signed_at is not None and now - cohort.updated_at < timedelta(
+        seconds=FINALISE_RETRY_SECONDS
+    ):
+        raise StateError("Cannot sign - the signature is being applied; try again in a minute", status=409)
+    if not sign_all:
+        raise ValidationFailed(
+            "sign_all must be true: the sponsor signs for the whole cohort", {"sign_all": ["must be true"]}
+        )
+    counts = summary(cohort.id)
+    if not counts["total"] or counts["ready"] < counts["total"]:
+        raise StateError(
+            "Cannot sign - some students are not ready",
+            status=403,
+            details={
+                "ready": counts["ready"],
+                "total": counts["total"],
+                "pending": counts["total"] - counts["ready"],
+            },
+        )
+    signature_png = decode_png_data_url(signature, "signature")
+    initials_png = decode_png_data_url(initials, "initials")
+    from ekatra.courses.models import Course
+
+    course = db.session.get(Course, cohort.course_id) if cohort.course_id else None
+    if course is None or not course.days:
+        raise StateError(
+            "Cannot sign - the cohort's course no longer exists or has no days; "
+            "the cohort's owner must fix it first"
+        )
+    enrollments = _enrollments(cohort)
+    if cohort.sponsor_signed_at is None:
+        cohort.sponsor_signature, cohort.sponsor_initials, cohort.sponsor_signed_at = (
+            signature_png,
+            initials_png,
+            now,
+        )
+        for enrollment in enrollments:
+            enrollment.sponsor_signed_at = enrollment.updated_at = now
+    cohort.updated_at = now
+    db.session.commit()
+    finalise(cohort, settings=settings, now=now)
+    day = first_day(cohort, now)
+    return BulkSignResult(
+        signed_count=len(enrollments),
+        failed_count=0,
+        signatures_applied=[
+            {
+                "enrollment_id": e.id,
+                "submission_id": e.id,
+                "status": "signed",
+                "signed_at": e.sponsor_signed_at,
+            }
+            for e in enrollments
+        ],
+        cohort_finalized=cohort.state == FINALISED,
+        next_step=(
+            f"The cohort is finalised: day 1 of the course goes out on {day:%d %B %Y} at "
+            f"{cohort.local_send_time} in each student's timezone. The owner can download the signed "
+            "agreements."
+        ),
+        delivery_id=cohort.delivery_id,
+        first_day=day.isoformat(),
+    )
+
+
+def finalise(cohort: Cohort, *, settings: Settings, now: datetime) -> None:
+    """The steps after the sponsor's signature, each committed, each skipped once done: every
+    student's signed agreement as a PDF, the group, the delivery (and with it `finalised`)."""
+    from ekatra.deliveries.services import create_delivery
+    from ekatra.groups.services import create_group
+
+    actor = Actor(author_id=cohort.owner_id)
+    enrollments = _enrollments(cohort)
+    for enrollment in enrollments:
+        if enrollment.agreement_key is None:
+            pdf, digest = documents.render_agreement(cohort, enrollment, agreement_texts(enrollment), now)
+            key = new_key("agreements", "pdf")
+            settings.store.put(key, pdf)
+            enrollment.agreement_key, enrollment.agreement_sha256 = key, digest
+    db.session.commit()
+    if cohort.group_id is None:
+        group = create_group(
+            actor,
+            {
+                "name": cohort.name[:200],
+                "description": f"Cohort {cohort.uuid} ({cohort.program_type})",
+                "default_timezone": cohort.default_timezone,
+                "default_channel": cohort.default_channel,
+                "students": [
+                    {"name": e.full_name, "number": e.phone, "channel": e.channel, "timezone": e.timezone}
+                    for e in enrollments
+                ],
+            },
+            now=now,
+        )
+        cohort.group_id = group.id
+        db.session.commit()
+    cohort = db.session.scalar(select(Cohort).where(Cohort.id == cohort.id).with_for_update())
+    if cohort.delivery_id is None:
+        day = first_day(cohort, now)
+        delivery = create_delivery(
+            actor,
+            cohort.group_id,
+            cohort.course_id,
+            schedule_at=f"{day.isoformat()} {cohort.local_send_time}:00",
+            timezone=None,
+            cadence=cohort.cadence,
+            interval=cohort.interval_minutes,
+            now=now,
+        )
+        cohort.delivery_id = delivery.id
+        cohort.state, cohort.finalised_at, cohort.updated_at = FINALISED, now, now
+        db.session.commit()
