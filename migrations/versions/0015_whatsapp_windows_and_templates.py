@@ -26,7 +26,7 @@ def upgrade():
         sa.Column('last_inbound_at', sa.DateTime(), nullable=False),
         sa.Column('open_until', sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_whatsapp_windows')),
-        sa.UniqueConstraint('phone', 'sender', name=op.f('uq_whatsapp_windows_phone')),
+        sa.UniqueConstraint('phone', 'sender', name=op.f('uq_whatsapp_windows_phone_sender')),
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('content_sid', sa.String(length=34), nullable=True))
