@@ -72,6 +72,9 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
                       partners_blp, webhooks_blp):
         api.register_blueprint(blueprint)
+    from ekatra.graphql.routes import register_graphql
+
+    register_graphql(app)
 
     from ekatra.cli import register_commands
 
