@@ -28,14 +28,14 @@ from typing import NewType, Optional
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from ekatra.courses import models as courses
 from ekatra.deliveries.models import REMOVED, Delivery, Enrollment
 from ekatra.deliveries.progress import FIRST_PART, SENT_STATUSES
-from ekatra.extensions import db
+from ekatra.extensions import MAX_ID, db
 from ekatra.graphql import limits
 from ekatra.graphql.errors import Schema
 from ekatra.graphql.pagination import BAD_USER_INPUT
@@ -112,17 +112,23 @@ def _condition(column, comparison):
     """The SQL condition of one `{_eq, _in}` comparison, or None for no condition."""
     if comparison is None or comparison is strawberry.UNSET:
         return None
+    # Every column compared is a row id: a value no id can have matches nothing (and never
+    # reaches the database, whose integer columns would refuse it).
     parts = []
     if comparison._eq is not strawberry.UNSET:
-        parts.append(column == comparison._eq if comparison._eq is not None else column.is_(None) & False)
+        parts.append(column == comparison._eq if _an_id(comparison._eq) else false())
     if comparison._in is not strawberry.UNSET and comparison._in is not None:
-        parts.append(column.in_(comparison._in))
+        parts.append(column.in_([value for value in comparison._in if _an_id(value)]))
     if not parts:
         return None
     condition = parts[0]
     for part in parts[1:]:
         condition = condition & part
     return condition
+
+
+def _an_id(value) -> bool:
+    return value is not None and 0 < value <= MAX_ID
 
 
 def _matches(value: int, comparison) -> bool:

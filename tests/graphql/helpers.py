@@ -46,7 +46,8 @@ def send_days(days: int) -> None:
     start = max(clock.now(), datetime(2026, 12, 1, tzinfo=UTC))
     for day in range(1, days + 1):
         plan_due_days(start + timedelta(days=day))
-    db.session.execute(text("UPDATE messages SET status = 'sent', sent_at = created_at WHERE status <> 'sent'"))
+    db.session.execute(text("UPDATE messages SET status = 'sent', sent_at = created_at "
+                            "WHERE status <> 'sent'"))
     db.session.commit()
 
 

@@ -19,8 +19,9 @@ from tests.graphql.helpers import enrolled_learner, graphql, send_days
 from tests.partners.factories import PartnerClient, answer_every_graded_question
 
 PATHS = ("/api/partner/graphql", "/v1/graphql")
-UNMAPPED_COURSE_FIELDS = ("start_date", "end_date", "moodle_config_id", "moodle_course_url", "course_category",
-                          "publish", "identifier", "cost", "nsqf_level", "discount", "multilang", "image_url",
+UNMAPPED_COURSE_FIELDS = ("start_date", "end_date", "moodle_config_id", "moodle_course_url",
+                          "course_category", "publish", "identifier", "cost", "nsqf_level", "discount",
+                          "multilang", "image_url",
                           "short_name", "moodle_course_id", "duration", "is_live_course", "is_subscription",
                           "is_taxable", "course_type")
 
@@ -59,7 +60,7 @@ def test_fetch_user_data_shows_the_learner_and_enrollments_as_rest_does(client, 
     assert [e["course_id"] for e in user["enrollments"]] == [c["id"] for c in rest]
     (enrollment,) = user["enrollments"]
     assert enrollment["user_id"] == learner.user_id and enrollment["enroll_status"] == "active"
-    assert enrollment["course"]["full_name"] == rest[0]["fullname"]  # the contract's alias of course_obj_relation
+    assert enrollment["course"]["full_name"] == rest[0]["fullname"]  # `course: course_obj_relation`
     assert enrollment["exired_at"] is None and enrollment["order_id"] is None
 
 
@@ -68,10 +69,12 @@ def test_fetch_user_course_progress_marks_sent_texts_and_answered_questions(clie
     send_days(2)
     answer_every_graded_question(learner.course_id)
     status, body = graphql(client, "/v1/graphql", FETCH_USER_COURSE_PROGRESS,
-                           {"course_id": learner.course_id, "user_id": learner.user_id}, learner.partner.headers)
+                           {"course_id": learner.course_id, "user_id": learner.user_id},
+                           learner.partner.headers)
     assert status == 200 and "errors" not in body, body
     sections = body["data"]["courses_course_section"]
-    rest = learner.partner.post("/get_courses_for_user", json={"user_id": learner.user_id}).get_json()["data"][0]
+    rest = learner.partner.post("/get_courses_for_user",
+                                json={"user_id": learner.user_id}).get_json()["data"][0]
     assert len(sections) == rest["total_days"] == 3
     texts = [s["subsections"][0] for s in sections]
     done_texts = [t for t in texts if t["user_completion_status"][0]["completion_status"]]
@@ -83,13 +86,14 @@ def test_fetch_user_course_progress_marks_sent_texts_and_answered_questions(clie
         for module in section["subsections"][1:]:  # the questions
             (status_row,) = module["user_completion_status"]
             assert status_row["user_id"] == learner.user_id and status_row["mapping_id"] == module["id"]
-            assert status_row["completion_status"] is (module["id"] in graded and module["id"] // 2 in answered)
+            was_answered = module["id"] in graded and module["id"] // 2 in answered
+            assert status_row["completion_status"] is was_answered
 
 
 def test_fetch_course_modules_lists_days_with_their_text_and_questions(client, author):
     learner = enrolled_learner(client, author)
-    status, body = graphql(client, "/api/partner/graphql", FETCH_COURSE_MODULES, {"course_id": learner.course_id},
-                           learner.partner.headers)
+    status, body = graphql(client, "/api/partner/graphql", FETCH_COURSE_MODULES,
+                           {"course_id": learner.course_id}, learner.partner.headers)
     assert status == 200 and "errors" not in body, body
     rest = author.get(f"/api/course/{learner.course_id}").get_json()
     sections = body["data"]["courses_course_section"]
