@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
@@ -46,6 +45,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.auth.mail import mailer_from_config
     from ekatra.auth.routes import blp as auth_blp
     from ekatra.auth.tokens import register_token_callbacks
+    from ekatra.cohorts.routes import blp as cohorts_blp
     from ekatra.courses.routes import blp as courses_blp
     from ekatra.deliveries.routes import blp as deliveries_blp
     from ekatra.deliveries.services import withdraw_students
@@ -71,9 +71,11 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     init_idempotency(app)
     init_rate_limits(app)
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
-                      partners_blp, webhooks_blp):
+                      partners_blp, webhooks_blp, cohorts_blp):
         api.register_blueprint(blueprint)
-    api.register_blueprint(import_module("ekatra.cohorts.routes").blp)
+    from ekatra.graphql.routes import register_graphql
+
+    register_graphql(app)
 
     from ekatra.cli import register_commands
 

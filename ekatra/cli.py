@@ -53,6 +53,7 @@ def create_admin_command(email: str, name: str | None, password: str | None):
 def register_commands(app) -> None:
     from ekatra.bench.cli import bench_group
     from ekatra.demo import demo_command, serve_command
+    from ekatra.graphql.cli import graphql_group
     from ekatra.sandbox.cli import sandbox_command
 
     app.cli.add_command(bench_group)
@@ -62,6 +63,7 @@ def register_commands(app) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(partner_command)
+    app.cli.add_command(graphql_group)
 
 
 @click.command("worker")

@@ -35,8 +35,12 @@ def rate_limited_caller() -> str | None:
     return caller
 
 
+# Outside /api but counted all the same: GraphQL (ekatra.graphql.routes.PATHS).
+COUNTED_PATHS = ("/graphql", "/v1/graphql")
+
+
 def _identify() -> str | None:
-    if not request.path.startswith("/api/"):
+    if not request.path.startswith("/api/") and request.path not in COUNTED_PATHS:
         return None
     access_key = request.headers.get("ST-ACCESS-KEY")
     if access_key:
