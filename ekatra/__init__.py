@@ -18,6 +18,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.errors import register_error_handlers
     from ekatra.extensions import db, jwt, migrate
     from ekatra.http import register_http_conventions, register_openapi
+    from ekatra.transactions import register_read_requests
 
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
     app.config.from_mapping(Config(environ, instance_path=app.instance_path).as_dict())
@@ -38,6 +39,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     register_openapi(app, api)
     register_error_handlers(app)
     register_http_conventions(app)
+    register_read_requests(app)
 
     import ekatra.outbox.models  # noqa: F401  (every table known to the metadata and Alembic)
     from ekatra.auth.mail import mailer_from_config
@@ -58,8 +60,11 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
                       partners_blp):
         api.register_blueprint(blueprint)
+    from ekatra.auth.cli import create_admin_command
+    from ekatra.partners.cli import partner_command
 
-    from ekatra.cli import register_commands
-
-    register_commands(app)
+    # The app's own commands (also under `flask --app app`); the `ekatra` command adds the
+    # processes around the app: demo, serve, worker, sandbox, bench.
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(partner_command)
     return app
