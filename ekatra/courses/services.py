@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day, Question
 from ekatra.errors import Conflict, NotFound
-from ekatra.extensions import MAX_ID, db
-from ekatra.ownership import owned, owned_row
+from ekatra.extensions import db
+from ekatra.ownership import is_row_id, owned
 from ekatra.rendering.segments import encoding_for, segment_count
 from ekatra.rendering.texts import render_content, render_question
 
@@ -23,9 +23,8 @@ QUESTION_FIELDS = ("text", "type", "correct_answer", "accepted_answers", "option
 def find_course(actor: Actor, course_id: int) -> Course:
     """The course, if `actor` may see it; another author's course is not found either."""
     course = None
-    if 0 < course_id <= MAX_ID:
-        statement = owned(select(Course).where(Course.id == course_id), Course, actor)
-        course = db.session.scalar(statement)
+    if is_row_id(course_id):
+        course = db.session.scalar(owned(select(Course).where(Course.id == course_id), Course, actor))
     if course is None:
         raise NotFound("Course not found!!")
     return course
@@ -80,7 +79,6 @@ _courses, _days, _questions = Course.__table__, Day.__table__, Question.__table_
 _COURSE = (select(_courses.c.id, _courses.c.name, _courses.c.author, _courses.c.description,
                   _courses.c.language)
            .where(_courses.c.id == bindparam("course_id")))
-_OWNED_COURSE = _COURSE.where(_courses.c.owner_id == bindparam("owner_id"))
 _DAYS_AND_QUESTIONS = (
     select(_days.c.number, _days.c.text.label("day_text"), _questions.c.id,
            *(_questions.c[name] for name in QUESTION_FIELDS))
@@ -105,7 +103,10 @@ def get_course(actor: Actor, course_id: int) -> dict:
     """The course with its days and questions, as CourseSchema reads it (plain dicts, two queries).
 
     Another author's course is not found, as with `find_course`."""
-    row = owned_row(actor, course_id, "course_id", anyone=_COURSE, owners_only=_OWNED_COURSE)
+    row = None
+    if is_row_id(course_id):
+        statement = owned(_COURSE, _courses, actor)
+        row = db.session.connection().execute(statement, {"course_id": course_id}).first()
     if row is None:
         raise NotFound("Course not found!!")
     return {**row._asdict(), "days": _days_of(row.id)}

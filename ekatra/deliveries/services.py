@@ -25,13 +25,13 @@ from ekatra.deliveries.models import (
 )
 from ekatra.deliveries.planner import enroll_students, replan_behind
 from ekatra.errors import Invalid, InvalidState, NotFound
-from ekatra.extensions import MAX_ID, db
+from ekatra.extensions import db
 from ekatra.groups.models import Group, Student
 from ekatra.groups.services import find_group
 from ekatra.inbound.models import Answer
 from ekatra.outbox import services as outbox
 from ekatra.outbox.models import Message
-from ekatra.ownership import owned
+from ekatra.ownership import is_row_id, owned
 
 DELIVERY_NOT_FOUND = "Delivery not found!!"
 
@@ -45,7 +45,7 @@ TRANSITIONS = {
 
 def find_delivery(actor: Actor, delivery_id: int) -> Delivery:
     delivery = None
-    if 0 < delivery_id <= MAX_ID:
+    if is_row_id(delivery_id):
         delivery = db.session.scalar(
             owned(select(Delivery).where(Delivery.id == delivery_id), Delivery, actor))
     if delivery is None:
@@ -186,7 +186,6 @@ _DELIVERIES = (
     .select_from(_deliveries.outerjoin(_groups, _groups.c.id == _deliveries.c.group_id)
                  .outerjoin(_courses, _courses.c.id == _deliveries.c.course_id))
     .order_by(_deliveries.c.id))
-_OWNED_DELIVERIES = _DELIVERIES.where(_deliveries.c.owner_id == bindparam("owner_id"))
 _IDS = bindparam("ids", expanding=True)
 _ENROLLED = (select(_enrollments.c.delivery_id, func.count(_enrollments.c.student_id),
                     func.max(_enrollments.c.next_day))
@@ -199,13 +198,10 @@ _MESSAGES_BY_STATUS = (select(_messages.c.delivery_id, _messages.c.status, func.
 def _delivery_rows(actor: Actor, delivery_id: int | None = None) -> list:
     """The actor's deliveries (or the one with `delivery_id`) by id, with their group's and
     course's names (`group_name`, `course_name`)."""
-    statement, params = _DELIVERIES, {}
-    if not actor.is_admin:
-        statement, params = _OWNED_DELIVERIES, {"owner_id": actor.author_id}
+    statement = owned(_DELIVERIES, _deliveries, actor)
     if delivery_id is not None:
-        statement = statement.where(_deliveries.c.id == bindparam("delivery_id"))
-        params["delivery_id"] = delivery_id
-    return db.session.connection().execute(statement, params).all()
+        statement = statement.where(_deliveries.c.id == delivery_id)
+    return db.session.connection().execute(statement).all()
 
 
 def _views(deliveries: list) -> list[DeliveryView]:
@@ -239,7 +235,7 @@ def answer_counts(delivery_id: int) -> dict[int, tuple[int, int]]:
 
 def get_delivery(actor: Actor, delivery_id: int) -> DeliveryView:
     """Summary and per-student progress: current day, messages by status."""
-    rows = _delivery_rows(actor, delivery_id) if 0 < delivery_id <= MAX_ID else []
+    rows = _delivery_rows(actor, delivery_id) if is_row_id(delivery_id) else []
     if not rows:
         raise NotFound(DELIVERY_NOT_FOUND)
     (view,) = _views(rows)

@@ -16,13 +16,13 @@ from sqlalchemy.orm import selectinload
 
 from ekatra.auth.services import Actor
 from ekatra.errors import Conflict, Invalid, NotFound
-from ekatra.extensions import MAX_ID, db
+from ekatra.extensions import db
 from ekatra.groups import models
 from ekatra.groups.models import Group, Student
 from ekatra.groups.phones import canonical_timezone, check_student, is_given, normalise_channel
 from ekatra.outbox.models import OptOut
 from ekatra.outbox.optouts import opted_out_pairs
-from ekatra.ownership import owned, owned_row
+from ekatra.ownership import is_row_id, owned
 
 GROUP_NOT_FOUND = "Group not found!!"
 STUDENT_NOT_FOUND = "Student not found"
@@ -55,7 +55,7 @@ def _mark_opt_outs(groups: Sequence[Group]) -> None:
 
 
 def find_group(actor: Actor, group_id: int, *, with_students: bool = False) -> Group:
-    if not 0 < group_id <= MAX_ID:
+    if not is_row_id(group_id):
         raise NotFound(GROUP_NOT_FOUND)
     statement = owned(select(Group).where(Group.id == group_id), Group, actor)
     if with_students:
@@ -68,7 +68,7 @@ def find_group(actor: Actor, group_id: int, *, with_students: bool = False) -> G
 
 def _student(actor: Actor, group_id: int, student_id: int) -> Student:
     group = find_group(actor, group_id)
-    student = db.session.get(Student, student_id) if 0 < student_id <= MAX_ID else None
+    student = db.session.get(Student, student_id) if is_row_id(student_id) else None
     if student is None or student.group_id != group.id:
         raise NotFound(STUDENT_NOT_FOUND)
     return student
@@ -88,7 +88,6 @@ _groups, _students, _opt_outs = Group.__table__, Student.__table__, OptOut.__tab
 _GROUP = (select(_groups.c.id, _groups.c.name, _groups.c.description, _groups.c.default_timezone,
                  _groups.c.default_channel)
           .where(_groups.c.id == bindparam("group_id")))
-_OWNED_GROUP = _GROUP.where(_groups.c.owner_id == bindparam("owner_id"))
 # opt_outs holds at most one row per (phone, channel), so the join never repeats a student.
 _STUDENTS_WITH_OPT_OUTS = (
     select(_students.c.id, _students.c.name, _students.c.phone, _students.c.channel,
@@ -113,7 +112,9 @@ def get_group(actor: Actor, group_id: int) -> dict:
     """The group and its students, as GroupOutSchema reads it (plain dicts, two queries).
 
     Another author's group is not found, as with `find_group`."""
-    row = owned_row(actor, group_id, "group_id", anyone=_GROUP, owners_only=_OWNED_GROUP)
+    row = None
+    if is_row_id(group_id):
+        row = db.session.connection().execute(owned(_GROUP, _groups, actor), {"group_id": group_id}).first()
     if row is None:
         raise NotFound(GROUP_NOT_FOUND)
     return {**row._asdict(), "students": _students_of(row.id)}
