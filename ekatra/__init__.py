@@ -18,7 +18,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.errors import register_error_handlers
     from ekatra.extensions import db, jwt, migrate
     from ekatra.http import register_http_conventions, register_openapi
-    from ekatra.transactions import register_read_requests
+    from ekatra.read_only import register_read_requests
 
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
     app.config.from_mapping(Config(environ, instance_path=app.instance_path).as_dict())

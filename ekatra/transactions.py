@@ -1,19 +1,15 @@
 """How a use case meets the database: `with transaction(): ...` commits what it changed or rolls
-all of it back; a read request (GET, HEAD) runs without a transaction at all."""
+all of it back (read requests run without one: see ekatra/read_only.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, request
 from sqlalchemy.exc import IntegrityError
 
 from ekatra.errors import Conflict
 from ekatra.extensions import db
-
-READ_METHODS = frozenset({"GET", "HEAD"})
-AUTOCOMMIT_READ = "ekatra.autocommit_read"
 
 
 @contextmanager
@@ -35,24 +31,3 @@ def transaction(conflict: str | None = None, errors: dict | None = None) -> Iter
     except BaseException:
         db.session.rollback()
         raise
-
-
-def register_read_requests(app: Flask) -> None:
-    """GET and HEAD requests read in autocommit: each statement sees what is committed when it
-    runs, and no BEGIN or ROLLBACK goes to the database (two round trips of the three or four a
-    read makes on PostgreSQL). A read route never writes; one that did would commit statement
-    by statement."""
-
-    @app.before_request
-    def read_without_a_transaction():
-        # A session already in a transaction (a test holding the app context) keeps it.
-        if request.method in READ_METHODS and not db.session().in_transaction():
-            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            request.environ[AUTOCOMMIT_READ] = True
-
-    @app.teardown_request
-    def end_the_read(_error=None):
-        # The connection goes back to the pool (its isolation level reset) before anything that
-        # outlives the request, such as a test's app context, uses the session again.
-        if request.environ.get(AUTOCOMMIT_READ):
-            db.session.rollback()

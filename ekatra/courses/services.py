@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.exc import IntegrityError
 
 from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day, Question
-from ekatra.errors import Conflict, NotFound
+from ekatra.errors import NotFound
 from ekatra.extensions import db
 from ekatra.ownership import is_row_id, owned
 from ekatra.rendering.segments import encoding_for, segment_count
 from ekatra.rendering.texts import render_content, render_question
+from ekatra.transactions import transaction
 
 QUESTION_FIELDS = ("text", "type", "correct_answer", "accepted_answers", "options",
                    "feedback_correct", "feedback_incorrect")
@@ -46,16 +46,7 @@ def last_day_number(course: Course) -> int:
     return db.session.scalar(select(func.max(Day.number)).where(Day.course_id == course.id)) or 0
 
 
-def commit() -> None:
-    """Commit the use case, or roll it back; a unique constraint that trips is a conflict."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("The course was changed at the same time; try again.") from None
-    except Exception:
-        db.session.rollback()
-        raise
+CHANGED_CONCURRENTLY = "The course was changed at the same time; try again."
 
 
 def create_course(actor: Actor, *, name: str, author: str, description: str, language: str,
@@ -64,8 +55,8 @@ def create_course(actor: Actor, *, name: str, author: str, description: str, lan
     course = Course(owner_id=actor.author_id, name=name, author=author, description=description,
                     language=language, created_at=now, updated_at=now,
                     days=[build_day(number, day) for number, day in enumerate(days, 1)])
-    db.session.add(course)
-    commit()
+    with transaction(CHANGED_CONCURRENTLY):
+        db.session.add(course)
     return course
 
 
@@ -115,20 +106,21 @@ def get_course(actor: Actor, course_id: int) -> dict:
 def update_course(actor: Actor, course_id: int, changes: dict, now: datetime) -> Course:
     """Change the given fields; `days` are appended after the last day."""
     course = find_course(actor, course_id)
-    for name in ("name", "author", "description", "language"):
-        if name in changes:
-            setattr(course, name, changes[name])
-    first = last_day_number(course) + 1
-    for offset, day in enumerate(changes.get("days") or []):
-        course.days.append(build_day(first + offset, day))
-    course.updated_at = now
-    commit()
+    with transaction(CHANGED_CONCURRENTLY):
+        for name in ("name", "author", "description", "language"):
+            if name in changes:
+                setattr(course, name, changes[name])
+        first = last_day_number(course) + 1
+        for offset, day in enumerate(changes.get("days") or []):
+            course.days.append(build_day(first + offset, day))
+        course.updated_at = now
     return course
 
 
 def delete_course(actor: Actor, course_id: int) -> None:
-    db.session.delete(find_course(actor, course_id))
-    commit()
+    course = find_course(actor, course_id)
+    with transaction(CHANGED_CONCURRENTLY):
+        db.session.delete(course)
 
 
 @dataclass(frozen=True)

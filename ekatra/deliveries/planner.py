@@ -33,6 +33,7 @@ from ekatra.outbox import services as outbox
 from ekatra.outbox.models import Message
 from ekatra.outbox.optouts import opted_out
 from ekatra.rendering.parts import Part, day_parts, question_part
+from ekatra.transactions import transaction
 
 log = logging.getLogger(__name__)
 
@@ -285,10 +286,9 @@ def plan_due_days(now: datetime) -> PlanStats:
     complete finished deliveries. One transaction, with a savepoint per delivery: one
     delivery that fails never stops the others (see `_plan_one`)."""
     stats = PlanStats()
-    try:
+    with transaction():
         if not _planner_lock():
-            stats.skipped_locked = True
-            db.session.rollback()
+            stats.skipped_locked = True  # another worker's tick holds the lock: nothing was done
             return stats
         # Locked (PostgreSQL): a PAUSE or STOP of a delivery being planned waits for this tick and
         # then holds or cancels what it queued; one already being paused is left for the next tick.
@@ -296,8 +296,4 @@ def plan_due_days(now: datetime) -> PlanStats:
         for delivery in db.session.scalars(running).all():
             stats.deliveries += 1
             _plan_one(delivery, now, stats)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return stats

@@ -32,6 +32,7 @@ from ekatra.inbound.models import Answer
 from ekatra.outbox import services as outbox
 from ekatra.outbox.models import Message
 from ekatra.ownership import is_row_id, owned
+from ekatra.transactions import transaction
 
 DELIVERY_NOT_FOUND = "Delivery not found!!"
 
@@ -70,17 +71,13 @@ def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at:
                         local_send_time=schedule.local_send_time, start_at=schedule.start_at,
                         cadence=schedule.cadence, interval_minutes=schedule.interval_minutes,
                         status=SCHEDULED, created_at=now, updated_at=now)
-    db.session.add(delivery)
     try:
-        db.session.flush()
-        enroll_students(delivery, now, late=False)
-        db.session.commit()
+        with transaction():
+            db.session.add(delivery)
+            db.session.flush()
+            enroll_students(delivery, now, late=False)
     except planning.OutOfRange as problem:
-        db.session.rollback()
         raise Invalid(f"schedule_at: {problem}.", {"schedule_at": [str(problem)]}) from None
-    except Exception:
-        db.session.rollback()
-        raise
     return delivery
 
 
@@ -91,26 +88,25 @@ def change_status(actor: Actor, delivery_id: int, action: str, now: datetime) ->
     if delivery.status not in allowed_from:
         raise InvalidState(f"Cannot {action} a delivery that is {delivery.status.upper()}"
                            + (": STOP is final." if delivery.status == STOPPED else "."))
-    delivery.status, delivery.updated_at = target, now
-    # The delivery's row first: a planner tick planning it (which locks it) ends before the
-    # outbox changes below, so they see every message it queued.
-    db.session.flush()
-    if action == "PAUSE":
-        delivery.paused_at = now
-        outbox.hold(delivery.id, now)
-    elif action == "RESUME":
-        delivery.paused_at = None
-        try:
-            replan_behind(delivery, now)
-        except planning.OutOfRange as problem:
-            db.session.rollback()
-            raise InvalidState(f"Cannot RESUME: the delivery's schedule {problem}; STOP it and "
-                               "schedule the course again.") from None
-        outbox.release(delivery.id, now)
-    else:
-        delivery.stopped_at = now
-        outbox.cancel_unsent(now, delivery_id=delivery.id)
-    db.session.commit()
+    with transaction():
+        delivery.status, delivery.updated_at = target, now
+        # The delivery's row first: a planner tick planning it (which locks it) ends before the
+        # outbox changes below, so they see every message it queued.
+        db.session.flush()
+        if action == "PAUSE":
+            delivery.paused_at = now
+            outbox.hold(delivery.id, now)
+        elif action == "RESUME":
+            delivery.paused_at = None
+            try:
+                replan_behind(delivery, now)
+            except planning.OutOfRange as problem:
+                raise InvalidState(f"Cannot RESUME: the delivery's schedule {problem}; STOP it and "
+                                   "schedule the course again.") from None
+            outbox.release(delivery.id, now)
+        else:
+            delivery.stopped_at = now
+            outbox.cancel_unsent(now, delivery_id=delivery.id)
     return delivery
 
 

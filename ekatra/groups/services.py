@@ -7,11 +7,9 @@ this package's business: `when_students_removed` registers what to call, in the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ekatra.auth.services import Actor
@@ -23,6 +21,7 @@ from ekatra.groups.phones import canonical_timezone, check_student, is_given, no
 from ekatra.outbox.models import OptOut
 from ekatra.outbox.optouts import opted_out_pairs
 from ekatra.ownership import is_row_id, owned
+from ekatra.transactions import transaction
 
 GROUP_NOT_FOUND = "Group not found!!"
 STUDENT_NOT_FOUND = "Student not found"
@@ -196,19 +195,8 @@ def _apply_group_fields(fields: Mapping, group: Group) -> None:
         raise Invalid("Invalid group: " + describe(errors), errors)
 
 
-@contextmanager
-def phone_taken_is_a_conflict():
-    """A phone that a concurrent request added first is a 409, as the unique constraint says."""
-    try:
-        yield
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("A student with this phone is already in the group.") from None
-
-
-def _commit() -> None:
-    with phone_taken_is_a_conflict():
-        db.session.commit()
+# A phone that a concurrent request added first: a 409, as the unique constraint says.
+PHONE_TAKEN = "A student with this phone is already in the group."
 
 
 def _new_student(clean: dict, now: datetime) -> Student:
@@ -234,8 +222,8 @@ def create_group(actor: Actor, fields: Mapping, *, now: datetime) -> Group:
     cleaned = _clean_students(fields.get("students") or [], group)
     _check_unique_phones(cleaned, {})
     group.students = [_new_student(clean, now) for clean in cleaned]
-    db.session.add(group)
-    _commit()
+    with transaction(PHONE_TAKEN):
+        db.session.add(group)
     return group
 
 
@@ -246,15 +234,11 @@ def update_group(actor: Actor, group_id: int, fields: Mapping, *, now: datetime)
     (keeping their progress); the others are added; existing students not listed are removed.
     """
     group = find_group(actor, group_id, with_students="students" in fields)
-    try:
+    with transaction(PHONE_TAKEN):
         _apply_group_fields(fields, group)
         if fields.get("students") is not None:
             _replace_students(group, fields["students"], now)
-    except (Invalid, Conflict):
-        db.session.rollback()
-        raise
-    group.updated_at = now
-    _commit()
+        group.updated_at = now
     return group
 
 
@@ -303,10 +287,10 @@ def _replace_students(group: Group, items: Sequence[Mapping], now: datetime) -> 
 def delete_group(actor: Actor, group_id: int, *, now: datetime) -> None:
     """Delete the group and its students (who leave every delivery to it)."""
     group = find_group(actor, group_id)
-    _removing(list(db.session.scalars(select(Student.id).where(Student.group_id == group.id))), now)
-    db.session.execute(delete(Student).where(Student.group_id == group.id))
-    db.session.delete(group)
-    db.session.commit()
+    with transaction():
+        _removing(list(db.session.scalars(select(Student.id).where(Student.group_id == group.id))), now)
+        db.session.execute(delete(Student).where(Student.group_id == group.id))
+        db.session.delete(group)
 
 
 # Students ----------------------------------------------------------------------------------
@@ -327,9 +311,9 @@ def add_students(actor: Actor, group_id: int, items: Sequence[Mapping], *,
     students = [_new_student(clean, now) for clean in cleaned]
     for student in students:
         student.group_id = group.id
-    db.session.add_all(students)
-    group.updated_at = now
-    _commit()
+    with transaction(PHONE_TAKEN):
+        db.session.add_all(students)
+        group.updated_at = now
     return students
 
 
@@ -345,14 +329,14 @@ def update_student(actor: Actor, group_id: int, student_id: int, fields: Mapping
         if clean["phone"] in taken:
             raise Conflict(f"The phone {clean['phone']} is already in this group (student "
                            f"{taken[clean['phone']]!r}).", {"number": ["Already in this group."]})
-    _assign(student, clean, now)
-    _commit()
+    with transaction(PHONE_TAKEN):
+        _assign(student, clean, now)
     return student
 
 
 def remove_student(actor: Actor, group_id: int, student_id: int, *, now: datetime) -> None:
     """Remove the student; their unsent messages are cancelled at once."""
     student = _student(actor, group_id, student_id)
-    _removing([student.id], now)
-    db.session.delete(student)
-    db.session.commit()
+    with transaction():
+        _removing([student.id], now)
+        db.session.delete(student)

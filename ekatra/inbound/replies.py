@@ -39,6 +39,7 @@ from ekatra.outbox.optouts import KEYWORD, is_opted_out
 from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
 from ekatra.rendering.parts import question_part
 from ekatra.rendering.texts import render_feedback
+from ekatra.transactions import transaction
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, n
     """Store and act on one learner reply (see the module docstring). Idempotent; commits."""
     phone, channel = address(from_)
     body = body or ""
-    try:
+    with transaction():
         inserted = db.session.execute(dialect_insert(InboundMessage).values(
             provider_sid=provider_sid, from_phone=phone, to_phone=to, channel=channel, body=body,
             received_at=now, outcome=UNMATCHED).on_conflict_do_nothing().returning(InboundMessage.id)).first()
@@ -196,8 +197,4 @@ def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, n
                 inbound.outcome = ANSWERED
             except LookupError:
                 inbound.outcome = HELP if _send_help(inbound, settings, now, once_a_day=True) else UNMATCHED
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return ReplyResult(inbound.id, inbound.outcome, is_correct=is_correct)

@@ -32,6 +32,7 @@ from ekatra.outbox.models import (
     WAITING,
     Message,
 )
+from ekatra.transactions import transaction
 
 messages = Message.__table__
 
@@ -112,12 +113,8 @@ def claim_batch(now: datetime, limit: int, lease_seconds: float) -> list[Claimed
     if limit <= 0:
         return []
     statement = claim_statement(now, limit, lease_seconds)
-    try:
+    with transaction():
         rows = db.session.execute(statement).all()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     claimed = [ClaimedMessage(*row) for row in rows]
     claimed.sort(key=lambda message: (message.next_attempt_at, message.id))
     return claimed
@@ -261,16 +258,12 @@ def record_outcomes(now: datetime, outcomes) -> None:
         params = _WRITES[type(outcome)][1](outcome)
         by_kind.setdefault(type(outcome), []).append(
             {"b_id": outcome.message_id, "b_claimed_at": outcome.claimed_at, "b_now": now, **params})
-    try:
+    with transaction():
         for kind, rows in by_kind.items():
             db.session.execute(_WRITES[kind][0], rows)
         ended = [row["b_id"] for kind, rows in by_kind.items() if kind is not Unresolved for row in rows]
         for start in range(0, len(ended), 500):
             promote_next_parts(ended[start:start + 500], now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 def claim_expired_leases(now: datetime, limit: int, lease_seconds: float) -> list[ClaimedMessage]:
@@ -290,12 +283,8 @@ def claim_expired_leases(now: datetime, limit: int, lease_seconds: float) -> lis
                         messages.c.lease_until < now)
                  .values(lease_until=now + timedelta(seconds=lease_seconds), updated_at=now)
                  .returning(*_RETURNED))
-    try:
+    with transaction():
         rows = db.session.execute(statement).all()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return sorted((ClaimedMessage(*row) for row in rows), key=lambda message: message.id)
 
 

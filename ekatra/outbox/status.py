@@ -20,6 +20,7 @@ from ekatra.extensions import db
 from ekatra.outbox.claims import promote_next_parts
 from ekatra.outbox.models import DELIVERED, FAILED, PENDING, READ, SENDING, SENT, UNDELIVERED, Message
 from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
+from ekatra.transactions import transaction
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +82,17 @@ def record_status(provider_sid: str, provider_status: str, *, now: datetime, to:
     """Apply one status callback to the message with this provider sid. Idempotent; commits."""
     provider_status = provider_status.strip().lower()
     status = LIFECYCLE.get(provider_status)
-    try:
+    with transaction():
         message_id = db.session.scalar(select(Message.id).where(Message.provider_sid == provider_sid))
         if message_id is None:
             message_id = _adopt(provider_sid, to, now)
-            if message_id is None:
-                db.session.rollback()
+            if message_id is None:  # nothing was changed
                 log.info("status callback %r for unknown message sid %s: acknowledged, ignored",
                          provider_status, provider_sid)
                 return StatusUpdate(UNKNOWN)
             log.info("status callback for %s arrived before its send was recorded: message %s",
                      provider_sid, message_id)
         if status is None:  # canceled, partially_delivered, …: nothing in our lifecycle
-            db.session.commit()
             log.info("status callback %r for %s: not a lifecycle status, ignored",
                      provider_status, provider_sid)
             return StatusUpdate(UNCHANGED, message_id)
@@ -107,8 +106,4 @@ def record_status(provider_sid: str, provider_status: str, *, now: datetime, to:
                 Message.id == message_id, Message.status == SENT,
                 or_(Message.provider_status.is_(None), Message.provider_status.in_(earlier_steps)))
                 .values(provider_status=provider_status, updated_at=now))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return StatusUpdate(UPDATED if moved.rowcount else UNCHANGED, message_id, status)

@@ -27,6 +27,7 @@ from ekatra.inbound.models import Answer
 from ekatra.partners.learners import enrollments_of
 from ekatra.partners.models import Certificate, LearnerAccount, Partner
 from ekatra.partners.services import find_account
+from ekatra.transactions import transaction
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 PASS_MARK_PERCENT = 50
@@ -84,11 +85,10 @@ def complete_course(partner: Partner, account_id: int, course_id: int, *, force:
                               learner_name=account.full_name, course_name=course.name, is_forced=force,
                               issued_at=now, pdf=b"")
     certificate.pdf = render_pdf(certificate, verification_url(base_url, serial))
-    db.session.add(certificate)
     try:
-        db.session.commit()
+        with transaction():
+            db.session.add(certificate)
     except IntegrityError:  # issued concurrently: serve that one
-        db.session.rollback()
         return db.session.scalar(select(Certificate).where(
             Certificate.account_id == account.id, Certificate.course_id == course_id))
     return certificate

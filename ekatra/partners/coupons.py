@@ -27,6 +27,7 @@ from ekatra.ownership import visible_to
 from ekatra.partners.locks import locked_delivery
 from ekatra.partners.models import AVAILABLE, CANCELLED, USED, Coupon, CouponBatch, LearnerAccount, Partner
 from ekatra.partners.sharing import is_shared, shared_delivery
+from ekatra.transactions import transaction
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_CHARS = 10
@@ -132,21 +133,17 @@ def apply(account: LearnerAccount, code: str, *, now: datetime) -> Coupon:
     batch = coupon.batch if coupon else None
     if coupon is None or (batch.partner_id is not None and batch.partner_id != account.partner_id):
         raise Invalid(UNKNOWN, {"coupon_code": [UNKNOWN]})
-    delivery = locked_delivery(batch.delivery_id)
-    if delivery is None:  # deleted a moment ago, and its coupons with it
-        db.session.rollback()
-        raise Invalid(UNKNOWN, {"coupon_code": [UNKNOWN]})
-    try:
+    with transaction():  # its end (commit or rollback) ends the lock too
+        delivery = locked_delivery(batch.delivery_id)
+        if delivery is None:  # deleted a moment ago, and its coupons with it
+            raise Invalid(UNKNOWN, {"coupon_code": [UNKNOWN]})
         _enrol(account, coupon, delivery, now)
-    except Exception:
-        db.session.rollback()  # and with it the lock
-        raise
     db.session.refresh(coupon)
     return coupon
 
 
 def _enrol(account: LearnerAccount, coupon: Coupon, delivery: Delivery, now: datetime) -> None:
-    """apply's checks, read under its lock, and the enrolment; commits."""
+    """apply's checks, read under its lock, and the enrolment (apply's transaction commits it)."""
     db.session.refresh(coupon)
     batch = coupon.batch
     if batch.partner_id is not None and not db.session.scalar(
@@ -186,7 +183,6 @@ def _enrol(account: LearnerAccount, coupon: Coupon, delivery: Delivery, now: dat
     if claimed.rowcount != 1:  # cancelled a moment ago (cancelling takes no delivery lock)
         raise Conflict(ALREADY_USED, {"coupon_code": [ALREADY_USED]})
     enroll_students(delivery, now, late=True)
-    db.session.commit()
 
 
 def withdraw_students(student_ids: list[int], now: datetime) -> None:
