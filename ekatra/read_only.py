@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, request
+from sqlalchemy.exc import DBAPIError
 
 from ekatra.extensions import db
 
@@ -20,7 +21,13 @@ def register_read_requests(app: Flask) -> None:
     def read_without_a_transaction():
         # A session already in a transaction (a test holding the app context) keeps it.
         if request.method in READ_METHODS and not db.session().in_transaction():
-            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            try:
+                db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            except DBAPIError:
+                # The database is away: the view meets it again and answers as it does (a 503,
+                # or the health check's own report).
+                db.session.rollback()
+                return
             request.environ[AUTOCOMMIT_READ] = True
 
     @app.teardown_request

@@ -11,7 +11,7 @@ from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day, Question
 from ekatra.errors import NotFound
 from ekatra.extensions import db
-from ekatra.ownership import is_row_id, owned
+from ekatra.ownership import is_row_id, owned, visible
 from ekatra.rendering.segments import encoding_for, segment_count
 from ekatra.rendering.texts import render_content, render_question
 from ekatra.transactions import transaction
@@ -22,9 +22,7 @@ QUESTION_FIELDS = ("text", "type", "correct_answer", "accepted_answers", "option
 
 def find_course(actor: Actor, course_id: int) -> Course:
     """The course, if `actor` may see it; another author's course is not found either."""
-    course = None
-    if is_row_id(course_id):
-        course = db.session.scalar(owned(select(Course).where(Course.id == course_id), Course, actor))
+    course = visible(actor, db.session.get(Course, course_id) if is_row_id(course_id) else None)
     if course is None:
         raise NotFound("Course not found!!")
     return course
@@ -67,8 +65,8 @@ def list_courses(actor: Actor) -> list[Course]:
 _courses, _days, _questions = Course.__table__, Day.__table__, Question.__table__
 # The read path's statements are built once (plain Core: no ORM identity map, no per-request
 # statement building); SQLAlchemy compiles each once per engine.
-_COURSE = (select(_courses.c.id, _courses.c.name, _courses.c.author, _courses.c.description,
-                  _courses.c.language)
+_COURSE = (select(_courses.c.id, _courses.c.owner_id, _courses.c.name, _courses.c.author,
+                  _courses.c.description, _courses.c.language)
            .where(_courses.c.id == bindparam("course_id")))
 _DAYS_AND_QUESTIONS = (
     select(_days.c.number, _days.c.text.label("day_text"), _questions.c.id,
@@ -96,11 +94,11 @@ def get_course(actor: Actor, course_id: int) -> dict:
     Another author's course is not found, as with `find_course`."""
     row = None
     if is_row_id(course_id):
-        statement = owned(_COURSE, _courses, actor)
-        row = db.session.connection().execute(statement, {"course_id": course_id}).first()
+        row = visible(actor, db.session.connection().execute(_COURSE, {"course_id": course_id}).first())
     if row is None:
         raise NotFound("Course not found!!")
-    return {**row._asdict(), "days": _days_of(row.id)}
+    return {"id": row.id, "name": row.name, "author": row.author, "description": row.description,
+            "language": row.language, "days": _days_of(row.id)}
 
 
 def update_course(actor: Actor, course_id: int, changes: dict, now: datetime) -> Course:

@@ -31,7 +31,7 @@ from ekatra.groups.services import find_group
 from ekatra.inbound.models import Answer
 from ekatra.outbox import services as outbox
 from ekatra.outbox.models import Message
-from ekatra.ownership import is_row_id, owned
+from ekatra.ownership import is_row_id, owned, visible
 from ekatra.transactions import transaction
 
 DELIVERY_NOT_FOUND = "Delivery not found!!"
@@ -45,10 +45,7 @@ TRANSITIONS = {
 
 
 def find_delivery(actor: Actor, delivery_id: int) -> Delivery:
-    delivery = None
-    if is_row_id(delivery_id):
-        delivery = db.session.scalar(
-            owned(select(Delivery).where(Delivery.id == delivery_id), Delivery, actor))
+    delivery = visible(actor, db.session.get(Delivery, delivery_id) if is_row_id(delivery_id) else None)
     if delivery is None:
         raise NotFound(DELIVERY_NOT_FOUND)
     return delivery
@@ -182,6 +179,7 @@ _DELIVERIES = (
     .select_from(_deliveries.outerjoin(_groups, _groups.c.id == _deliveries.c.group_id)
                  .outerjoin(_courses, _courses.c.id == _deliveries.c.course_id))
     .order_by(_deliveries.c.id))
+_DELIVERY = _DELIVERIES.where(_deliveries.c.id == bindparam("delivery_id"))
 _IDS = bindparam("ids", expanding=True)
 _ENROLLED = (select(_enrollments.c.delivery_id, func.count(_enrollments.c.student_id),
                     func.max(_enrollments.c.next_day))
@@ -192,12 +190,13 @@ _MESSAGES_BY_STATUS = (select(_messages.c.delivery_id, _messages.c.status, func.
 
 
 def _delivery_rows(actor: Actor, delivery_id: int | None = None) -> list:
-    """The actor's deliveries (or the one with `delivery_id`) by id, with their group's and
-    course's names (`group_name`, `course_name`)."""
-    statement = owned(_DELIVERIES, _deliveries, actor)
-    if delivery_id is not None:
-        statement = statement.where(_deliveries.c.id == delivery_id)
-    return db.session.connection().execute(statement).all()
+    """The actor's deliveries (or the one with `delivery_id`, if the actor may see it) by id,
+    with their group's and course's names (`group_name`, `course_name`)."""
+    connection = db.session.connection()
+    if delivery_id is None:
+        return connection.execute(owned(_DELIVERIES, _deliveries, actor)).all()
+    row = visible(actor, connection.execute(_DELIVERY, {"delivery_id": delivery_id}).first())
+    return [row] if row is not None else []
 
 
 def _views(deliveries: list) -> list[DeliveryView]:

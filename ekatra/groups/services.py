@@ -20,7 +20,7 @@ from ekatra.groups.models import Group, Student
 from ekatra.groups.phones import canonical_timezone, check_student, is_given, normalise_channel
 from ekatra.outbox.models import OptOut
 from ekatra.outbox.optouts import opted_out_pairs
-from ekatra.ownership import is_row_id, owned
+from ekatra.ownership import is_row_id, owned, visible
 from ekatra.transactions import transaction
 
 GROUP_NOT_FOUND = "Group not found!!"
@@ -56,10 +56,10 @@ def _mark_opt_outs(groups: Sequence[Group]) -> None:
 def find_group(actor: Actor, group_id: int, *, with_students: bool = False) -> Group:
     if not is_row_id(group_id):
         raise NotFound(GROUP_NOT_FOUND)
-    statement = owned(select(Group).where(Group.id == group_id), Group, actor)
+    statement = select(Group).where(Group.id == group_id)
     if with_students:
         statement = statement.options(selectinload(Group.students))
-    group = db.session.scalar(statement)
+    group = visible(actor, db.session.scalar(statement))
     if group is None:
         raise NotFound(GROUP_NOT_FOUND)
     return group
@@ -84,8 +84,8 @@ def list_groups(actor: Actor) -> list[Group]:
 _groups, _students, _opt_outs = Group.__table__, Student.__table__, OptOut.__table__
 # The read path's statements are built once (plain Core: no ORM identity map, no per-request
 # statement building); SQLAlchemy compiles each once per engine.
-_GROUP = (select(_groups.c.id, _groups.c.name, _groups.c.description, _groups.c.default_timezone,
-                 _groups.c.default_channel)
+_GROUP = (select(_groups.c.id, _groups.c.owner_id, _groups.c.name, _groups.c.description,
+                 _groups.c.default_timezone, _groups.c.default_channel)
           .where(_groups.c.id == bindparam("group_id")))
 # opt_outs holds at most one row per (phone, channel), so the join never repeats a student.
 _STUDENTS_WITH_OPT_OUTS = (
@@ -113,10 +113,12 @@ def get_group(actor: Actor, group_id: int) -> dict:
     Another author's group is not found, as with `find_group`."""
     row = None
     if is_row_id(group_id):
-        row = db.session.connection().execute(owned(_GROUP, _groups, actor), {"group_id": group_id}).first()
+        row = visible(actor, db.session.connection().execute(_GROUP, {"group_id": group_id}).first())
     if row is None:
         raise NotFound(GROUP_NOT_FOUND)
-    return {**row._asdict(), "students": _students_of(row.id)}
+    return {"id": row.id, "name": row.name, "description": row.description,
+            "default_timezone": row.default_timezone, "default_channel": row.default_channel,
+            "students": _students_of(row.id)}
 
 
 # Checking students -------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from ekatra.errors import Conflict, Invalid, InvalidState, NotFound
 from ekatra.extensions import db
 from ekatra.groups.models import Student
 from ekatra.groups.phones import calling_code
-from ekatra.ownership import visible_to
+from ekatra.ownership import owned
 from ekatra.partners.locks import locked_delivery
 from ekatra.partners.models import AVAILABLE, CANCELLED, USED, Coupon, CouponBatch, LearnerAccount, Partner
 from ekatra.partners.sharing import is_shared, shared_delivery
@@ -96,8 +96,8 @@ def _coupons_of(issuer: Issuer):
         return statement.where(CouponBatch.partner_id == issuer.partner.id,
                                is_shared(CouponBatch.delivery_id, issuer.partner.id))
     if not issuer.actor.is_admin:
-        statement = statement.join(Delivery, Delivery.id == CouponBatch.delivery_id).where(
-            visible_to(issuer.actor, Delivery))
+        statement = owned(statement.join(Delivery, Delivery.id == CouponBatch.delivery_id), Delivery,
+                          issuer.actor)
     return statement
 
 
