@@ -15,12 +15,14 @@ def register_read_requests(app: Flask) -> None:
     """GET and HEAD requests read in autocommit: each statement sees what is committed when it
     runs, and no BEGIN or ROLLBACK goes to the database (two round trips of the three or four a
     read makes on PostgreSQL). A read route never writes; one that did would commit statement
-    by statement."""
+    by statement. SQLite is left as it is: its driver begins a transaction only before a write,
+    and switching isolation levels there costs a PRAGMA each way."""
 
     @app.before_request
     def read_without_a_transaction():
         # A session already in a transaction (a test holding the app context) keeps it.
-        if request.method in READ_METHODS and not db.session().in_transaction():
+        if (request.method in READ_METHODS and db.engine.dialect.name != "sqlite"
+                and not db.session().in_transaction()):
             try:
                 db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             except DBAPIError:
