@@ -18,6 +18,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.errors import register_error_handlers
     from ekatra.extensions import db, jwt, migrate
     from ekatra.http import register_http_conventions, register_openapi
+    from ekatra.read_only import register_read_requests
 
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
     app.config.from_mapping(Config(environ, instance_path=app.instance_path).as_dict())
@@ -38,6 +39,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     register_openapi(app, api)
     register_error_handlers(app)
     register_http_conventions(app)
+    register_read_requests(app)
 
     import ekatra.idempotency.models  # noqa: F401
     import ekatra.outbox.models  # noqa: F401  (every table known to the metadata and Alembic)
@@ -77,7 +79,13 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
 
     register_graphql(app)
 
-    from ekatra.cli import register_commands
+    from ekatra.auth.cli import create_admin_command
+    from ekatra.graphql.cli import graphql_group
+    from ekatra.partners.cli import partner_command
 
-    register_commands(app)
+    # The app's own commands (also under `flask --app app`); the `ekatra` command adds the
+    # processes around the app: demo, serve, worker, sandbox, bench.
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(partner_command)
+    app.cli.add_command(graphql_group)
     return app

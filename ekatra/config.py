@@ -24,6 +24,17 @@ ENVIRONMENTS = ("development", "production")
 MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its 256-bit hash
 TWILIO_API = "https://api.twilio.com"
 
+# The worker's defaults, stated once: the outbox, the scheduler and the benchmarks import them.
+DEFAULT_SEND_RATE_PER_SECOND = 50.0
+DEFAULT_SEND_CONCURRENCY = 32
+DEFAULT_SEND_TIMEOUT_SECONDS = 10.0
+DEFAULT_OUTBOX_LEASE_SECONDS = 60.0
+DEFAULT_RECOVER_INTERVAL_SECONDS = 30.0
+# A pooled connection older than this is replaced at checkout. No ping on every checkout (a
+# round trip per request): a connection the server dropped fails one request with a 503, and
+# SQLAlchemy then replaces every connection of the pool.
+DATABASE_POOL_RECYCLE_SECONDS = 1800
+
 
 DEFAULT_OPT_OUT_KEYWORDS = "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT,REVOKE,OPTOUT,रोकें,रोको,बंद"
 DEFAULT_OPT_IN_KEYWORDS = "START,UNSTOP,YES,शुरू"
@@ -50,6 +61,16 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+def engine_options(database_url: str) -> dict:
+    """SQLAlchemy engine settings: connections recycled after a while, never pinged per checkout;
+    on PostgreSQL each connection prepares a statement from its second execution on (the read
+    paths run the same few statements on every request)."""
+    options: dict = {"pool_recycle": DATABASE_POOL_RECYCLE_SECONDS}
+    if database_url.startswith("postgresql+psycopg://"):
+        options["connect_args"] = {"prepare_threshold": 1}
+    return options
 
 
 def _instance_secret(instance_path: Path, name: str) -> str:
@@ -174,7 +195,7 @@ class Config:
 
         database_url = env.get("DATABASE_URL") or f"sqlite:///{(instance / 'ekatra.db').resolve()}"
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.SECRET_KEY = env.get("SECRET_KEY") or _instance_secret(instance, "secret_key")
         self.JWT_SECRET_KEY = env.get("JWT_SECRET_KEY") or _instance_secret(instance, "jwt_secret_key")
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=int(env.get("JWT_ACCESS_MINUTES", "60")))
@@ -198,11 +219,12 @@ class Config:
         self.TWILIO_MESSAGING_SERVICE_SID = env.get("TWILIO_MESSAGING_SERVICE_SID", "")
         self.TWILIO_WHATSAPP_FROM = env.get("TWILIO_WHATSAPP_FROM", SANDBOX_WHATSAPP_FROM)
         self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", TWILIO_API).rstrip("/")
-        self.SEND_RATE_PER_SECOND = float(env.get("SEND_RATE_PER_SECOND", "50"))
-        self.SEND_CONCURRENCY = int(env.get("SEND_CONCURRENCY", "32"))
-        self.SEND_TIMEOUT_SECONDS = float(env.get("SEND_TIMEOUT_SECONDS", "10"))
-        self.OUTBOX_LEASE_SECONDS = float(env.get("OUTBOX_LEASE_SECONDS", "60"))
-        self.RECOVER_INTERVAL_SECONDS = float(env.get("RECOVER_INTERVAL_SECONDS", "30"))
+        self.SEND_RATE_PER_SECOND = float(env.get("SEND_RATE_PER_SECOND", DEFAULT_SEND_RATE_PER_SECOND))
+        self.SEND_CONCURRENCY = int(env.get("SEND_CONCURRENCY", DEFAULT_SEND_CONCURRENCY))
+        self.SEND_TIMEOUT_SECONDS = float(env.get("SEND_TIMEOUT_SECONDS", DEFAULT_SEND_TIMEOUT_SECONDS))
+        self.OUTBOX_LEASE_SECONDS = float(env.get("OUTBOX_LEASE_SECONDS", DEFAULT_OUTBOX_LEASE_SECONDS))
+        self.RECOVER_INTERVAL_SECONDS = float(env.get("RECOVER_INTERVAL_SECONDS",
+                                                      DEFAULT_RECOVER_INTERVAL_SECONDS))
         if self.OUTBOX_LEASE_SECONDS <= 2 * self.SEND_TIMEOUT_SECONDS:
             # A send starts only while twice its timeout is left on the lease (outbox/dispatch.py).
             raise ConfigurationError(

@@ -7,7 +7,6 @@ what it claimed but did not send, and exits 0 — within 20 seconds.
 
 from __future__ import annotations
 
-import gc
 import logging
 import signal
 import sys
@@ -19,9 +18,8 @@ from sqlalchemy.exc import OperationalError
 
 from ekatra import clock, create_app
 from ekatra.health import services as health
-from ekatra.outbox.twilio import sender_from_config
-from ekatra.outbox.whatsapp import WhatsAppSettings
-from scheduler.jobs import Worker, jobs_for
+from ekatra.worker import Worker, freeze_startup_objects, make_worker
+from scheduler.jobs import jobs_for
 
 log = logging.getLogger("ekatra.worker")
 
@@ -46,27 +44,6 @@ def _run_job(app, job, worker: Worker) -> None:
             db.session.remove()
 
 
-def make_worker(app) -> Worker:
-    return Worker.for_this_process(
-        clock.now(), sender=sender_from_config(app.config),
-        send_concurrency=app.config["SEND_CONCURRENCY"],
-        send_rate_per_second=app.config["SEND_RATE_PER_SECOND"],
-        lease_seconds=app.config["OUTBOX_LEASE_SECONDS"],
-        whatsapp=WhatsAppSettings.from_config(app.config))
-
-
-def freeze_startup_objects() -> None:
-    """Exempt what start-up built (modules, the app, the SDK's classes) from garbage collection.
-
-    A full collection walks every tracked object, some 130,000 in a worker, and holds the GIL
-    for tens of milliseconds while doing so: every sender thread stalls at once, and paced
-    sends then reach the provider in a clump. Frozen objects are never walked again; what they
-    reference is still freed by reference counting when it is dropped.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 def build_scheduler(app, worker: Worker, scheduler_class: type[BaseScheduler] = BlockingScheduler):
     # APScheduler logs every run at INFO, and warns each second that a long dispatch run is
     # still going (max_instances=1 is deliberate); the jobs log what they did themselves.
@@ -81,7 +58,7 @@ def build_scheduler(app, worker: Worker, scheduler_class: type[BaseScheduler] = 
 
 def start_in_background(app) -> tuple[BackgroundScheduler, Worker]:
     """The same jobs on a background thread (for `ekatra demo` and `ekatra serve`)."""
-    worker = make_worker(app)
+    worker = make_worker(app.config)
     scheduler = build_scheduler(app, worker, BackgroundScheduler)
     scheduler.start()
     return scheduler, worker
@@ -108,7 +85,7 @@ def main(app=None) -> int:
                   state.migrations_current, state.migrations_head)
         return 1
 
-    worker = make_worker(app)
+    worker = make_worker(app.config)
     scheduler = build_scheduler(app, worker)
     freeze_startup_objects()
 

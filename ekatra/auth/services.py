@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ekatra.auth import attempts
 from ekatra.auth.attempts import LoginLimits, ResetMailLimits
@@ -18,6 +17,7 @@ from ekatra.auth.models import Author, LoginSession, PasswordReset
 from ekatra.auth.passwords import check_password, hash_password, password_problem
 from ekatra.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from ekatra.extensions import db
+from ekatra.transactions import transaction
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +55,8 @@ def signup(*, name: str, email: str, contact: str | None, password: str, now: da
         raise Conflict("An account with this email already exists.", {"email": ["Already registered."]})
     author = Author(email=email, name=name.strip(), contact=contact, is_admin=is_admin,
                     password_hash=hash_password(password, rounds), created_at=now, updated_at=now)
-    db.session.add(author)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("An account with this email already exists.",
-                       {"email": ["Already registered."]}) from None
+    with transaction("An account with this email already exists.", {"email": ["Already registered."]}):
+        db.session.add(author)
     return author
 
 
@@ -182,25 +177,24 @@ def reset_password(*, token: str, new_password: str, confirm_password: str, now:
     reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token)))
     if reset is None or reset.used_at is not None or reset.expires_at <= now:
         raise NotFound("This reset link is unknown, used or expired.")
-    claimed = db.session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-    )
-    if claimed.rowcount != 1:  # a concurrent request used it first
-        db.session.rollback()
-        raise NotFound("This reset link is unknown, used or expired.")
-    _end_reset_links(reset.author_id, now)
-    author = db.session.get(Author, reset.author_id)
-    author.password_hash = hash_password(new_password, rounds)
-    author.updated_at = now
-    # A new password ends every existing login.
-    db.session.execute(
-        update(LoginSession)
-        .where(LoginSession.author_id == author.id, LoginSession.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    db.session.commit()
+    with transaction():
+        claimed = db.session.execute(
+            update(PasswordReset)
+            .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if claimed.rowcount != 1:  # a concurrent request used it first
+            raise NotFound("This reset link is unknown, used or expired.")
+        _end_reset_links(reset.author_id, now)
+        author = db.session.get(Author, reset.author_id)
+        author.password_hash = hash_password(new_password, rounds)
+        author.updated_at = now
+        # A new password ends every existing login.
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.author_id == author.id, LoginSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
     return author
 
 

@@ -1,10 +1,11 @@
-"""`ekatra bench`: the benchmark commands (plan, dispatch, api)."""
+"""`ekatra bench`: the benchmark commands (plan, dispatch, api, claim)."""
 
 from __future__ import annotations
 
 import click
 
 from ekatra.bench.api import api_command
+from ekatra.bench.claim import claim_command
 from ekatra.bench.dispatch import dispatch_command
 from ekatra.bench.plan import plan_command
 
@@ -17,3 +18,4 @@ def bench_group():
 bench_group.add_command(plan_command)
 bench_group.add_command(dispatch_command)
 bench_group.add_command(api_command)
+bench_group.add_command(claim_command)

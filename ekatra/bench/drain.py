@@ -2,11 +2,12 @@
 
     python -m ekatra.bench.drain --report FILE   (DATABASE_URL, TWILIO_API_BASE_URL, SEND_* set)
 
-Builds the worker as `python -m scheduler` does (the real TwilioSender, its concurrency and
-rate limit), prints `ready` (with --wait-for-go, then waits for a line on stdin, so that the
-benchmark can release the messages just before the first tick), then runs the dispatch job
-every second, as the scheduler does, until no message is pending or sending. Writes to FILE
-its own peak RSS (not its parent's: see `own_peak_rss_mb`), its CPU time, and the CPU time
+Builds the worker as `python -m scheduler` does (`ekatra.worker.make_worker`: the real
+TwilioSender, its concurrency and rate limit), prints `ready` (with --wait-for-go, then waits
+for a line on stdin, so that the benchmark can release the messages just before the first
+tick), then runs the worker's dispatch job every second, as the scheduler does, until no
+message is pending or sending. Writes to FILE its own peak RSS (not its parent's: see
+`own_peak_rss_mb`), its CPU time, and the CPU time
 spent after `ready` (draining).
 """
 
@@ -21,13 +22,10 @@ import time
 
 from sqlalchemy import func, select
 
-from ekatra import clock, create_app
+from ekatra import create_app
 from ekatra.bench.report import own_peak_rss_mb
 from ekatra.outbox.models import UNSENT, Message
-from scheduler import jobs
-from scheduler.__main__ import freeze_startup_objects, make_worker
-
-DISPATCH_INTERVAL_SECONDS = next(job.interval_seconds for job in jobs.JOBS if job.name == "dispatch")
+from ekatra.worker import DISPATCH_INTERVAL_SECONDS, freeze_startup_objects, make_worker
 
 
 def _unsent() -> int:
@@ -52,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     app = create_app()
     logging.getLogger().setLevel(logging.WARNING)
-    worker = make_worker(app)
+    worker = make_worker(app.config)
     with app.app_context():
         _unsent()  # connect before saying ready
     freeze_startup_objects()  # as `python -m scheduler` does
@@ -67,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             from ekatra.extensions import db
 
             try:
-                jobs.send(worker, clock.now())  # the worker's dispatch job, as the scheduler runs it
+                worker.dispatch()  # the worker's dispatch job, as the scheduler runs it
                 if _unsent() == 0:
                     break
             finally:

@@ -10,16 +10,17 @@ from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day, Question
 from ekatra.courses.question_types import QuestionProblem, canonical_type, settle_question
 from ekatra.courses.services import (
+    CHANGED_CONCURRENTLY,
     QUESTION_FIELDS,
     build_day,
     build_question,
-    commit,
     find_course,
     last_day_number,
 )
 from ekatra.errors import Invalid, NotFound
 from ekatra.extensions import MAX_ID, db
 from ekatra.outbox.services import forget_questions
+from ekatra.transactions import transaction
 
 
 def find_day(course: Course, number: int) -> Day:
@@ -42,9 +43,9 @@ def add_day(actor: Actor, course_id: int, day: dict, now: datetime) -> Day:
     """A new day after the last one."""
     course = find_course(actor, course_id)
     new_day = build_day(last_day_number(course) + 1, day)
-    course.days.append(new_day)
-    course.updated_at = now
-    commit()
+    with transaction(CHANGED_CONCURRENTLY):
+        course.days.append(new_day)
+        course.updated_at = now
     return new_day
 
 
@@ -91,12 +92,12 @@ def update_day(actor: Actor, course_id: int, number: int, changes: dict, now: da
     """Change a day's text; a given `questions` list (null: none) becomes its questions."""
     course = find_course(actor, course_id)
     day = find_day(course, number)
-    if "text" in changes:
-        day.text = changes["text"]
-    if "questions" in changes:
-        _replace_questions(day, changes["questions"] or [])
-    course.updated_at = now
-    commit()
+    with transaction(CHANGED_CONCURRENTLY):
+        if "text" in changes:
+            day.text = changes["text"]
+        if "questions" in changes:
+            _replace_questions(day, changes["questions"] or [])
+        course.updated_at = now
     return day
 
 
@@ -104,18 +105,18 @@ def delete_day(actor: Actor, course_id: int, number: int, now: datetime) -> None
     """Delete a day and renumber the later ones, so that days stay numbered 1..N."""
     course = find_course(actor, course_id)
     day = find_day(course, number)
-    forget_questions([question.id for question in day.questions])
-    course.days.remove(day)
-    db.session.flush()
-    # PostgreSQL checks the unique (course_id, number) row by row, so shifting later days down
-    # in place could collide; park them on negative numbers first, then give the final ones.
-    in_course = Day.course_id == course.id
-    db.session.execute(update(Day).where(in_course, Day.number > number).values(number=-Day.number),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(update(Day).where(in_course, Day.number < 0).values(number=-Day.number - 1),
-                       execution_options={"synchronize_session": False})
-    course.updated_at = now
-    commit()
+    with transaction(CHANGED_CONCURRENTLY):
+        forget_questions([question.id for question in day.questions])
+        course.days.remove(day)
+        db.session.flush()
+        # PostgreSQL checks the unique (course_id, number) row by row, so shifting later days down
+        # in place could collide; park them on negative numbers first, then give the final ones.
+        in_course = Day.course_id == course.id
+        db.session.execute(update(Day).where(in_course, Day.number > number).values(number=-Day.number),
+                           execution_options={"synchronize_session": False})
+        db.session.execute(update(Day).where(in_course, Day.number < 0).values(number=-Day.number - 1),
+                           execution_options={"synchronize_session": False})
+        course.updated_at = now
 
 
 def update_question(actor: Actor, course_id: int, number: int, question_id: int, changes: dict,
@@ -132,10 +133,10 @@ def update_question(actor: Actor, course_id: int, number: int, question_id: int,
             correct_answer=merged["correct_answer"], accepted_answers=merged["accepted_answers"])
     except QuestionProblem as problem:
         raise Invalid(f"Invalid input: {problem}", problem.errors) from None
-    for name in QUESTION_FIELDS:
-        setattr(question, name, settled.get(name, merged[name]))
-    course.updated_at = now
-    commit()
+    with transaction(CHANGED_CONCURRENTLY):
+        for name in QUESTION_FIELDS:
+            setattr(question, name, settled.get(name, merged[name]))
+        course.updated_at = now
     return question
 
 
@@ -145,12 +146,12 @@ def delete_question(actor: Actor, course_id: int, number: int, question_id: int,
     course = find_course(actor, course_id)
     day = find_day(course, number)
     question = find_question(day, question_id)
-    forget_questions([question.id])
-    day.questions.remove(question)
-    db.session.flush()
-    db.session.execute(
-        update(Question).where(Question.day_id == day.id, Question.position > question.position)
-        .values(position=Question.position - 1),
-        execution_options={"synchronize_session": False})
-    course.updated_at = now
-    commit()
+    with transaction(CHANGED_CONCURRENTLY):
+        forget_questions([question.id])
+        day.questions.remove(question)
+        db.session.flush()
+        db.session.execute(
+            update(Question).where(Question.day_id == day.id, Question.position > question.position)
+            .values(position=Question.position - 1),
+            execution_options={"synchronize_session": False})
+        course.updated_at = now

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.exc import IntegrityError
 
 from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day, Question
-from ekatra.errors import Conflict, NotFound
-from ekatra.extensions import MAX_ID, db
-from ekatra.ownership import owned, owned_row
+from ekatra.errors import NotFound
+from ekatra.extensions import db
+from ekatra.ownership import is_row_id, owned, visible
 from ekatra.rendering.segments import encoding_for, segment_count
 from ekatra.rendering.texts import render_content, render_question
+from ekatra.transactions import transaction
 
 QUESTION_FIELDS = ("text", "type", "correct_answer", "accepted_answers", "options",
                    "feedback_correct", "feedback_incorrect")
@@ -22,10 +22,7 @@ QUESTION_FIELDS = ("text", "type", "correct_answer", "accepted_answers", "option
 
 def find_course(actor: Actor, course_id: int) -> Course:
     """The course, if `actor` may see it; another author's course is not found either."""
-    course = None
-    if 0 < course_id <= MAX_ID:
-        statement = owned(select(Course).where(Course.id == course_id), Course, actor)
-        course = db.session.scalar(statement)
+    course = visible(actor, db.session.get(Course, course_id) if is_row_id(course_id) else None)
     if course is None:
         raise NotFound("Course not found!!")
     return course
@@ -47,16 +44,7 @@ def last_day_number(course: Course) -> int:
     return db.session.scalar(select(func.max(Day.number)).where(Day.course_id == course.id)) or 0
 
 
-def commit() -> None:
-    """Commit the use case, or roll it back; a unique constraint that trips is a conflict."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("The course was changed at the same time; try again.") from None
-    except Exception:
-        db.session.rollback()
-        raise
+CHANGED_CONCURRENTLY = "The course was changed at the same time; try again."
 
 
 def create_course(actor: Actor, *, name: str, author: str, description: str, language: str,
@@ -67,8 +55,8 @@ def create_course(actor: Actor, *, name: str, author: str, description: str, lan
                     language=language, whatsapp_opener_content_sid=whatsapp_opener_content_sid,
                     whatsapp_quick_replies=whatsapp_quick_replies, created_at=now, updated_at=now,
                     days=[build_day(number, day) for number, day in enumerate(days, 1)])
-    db.session.add(course)
-    commit()
+    with transaction(CHANGED_CONCURRENTLY):
+        db.session.add(course)
     return course
 
 
@@ -79,11 +67,10 @@ def list_courses(actor: Actor) -> list[Course]:
 _courses, _days, _questions = Course.__table__, Day.__table__, Question.__table__
 # The read path's statements are built once (plain Core: no ORM identity map, no per-request
 # statement building); SQLAlchemy compiles each once per engine.
-_COURSE = (select(_courses.c.id, _courses.c.name, _courses.c.author, _courses.c.description,
-                  _courses.c.language, _courses.c.whatsapp_opener_content_sid,
+_COURSE = (select(_courses.c.id, _courses.c.owner_id, _courses.c.name, _courses.c.author,
+                  _courses.c.description, _courses.c.language, _courses.c.whatsapp_opener_content_sid,
                   _courses.c.whatsapp_quick_replies)
            .where(_courses.c.id == bindparam("course_id")))
-_OWNED_COURSE = _COURSE.where(_courses.c.owner_id == bindparam("owner_id"))
 _DAYS_AND_QUESTIONS = (
     select(_days.c.number, _days.c.text.label("day_text"), _questions.c.id,
            *(_questions.c[name] for name in QUESTION_FIELDS))
@@ -108,30 +95,34 @@ def get_course(actor: Actor, course_id: int) -> dict:
     """The course with its days and questions, as CourseSchema reads it (plain dicts, two queries).
 
     Another author's course is not found, as with `find_course`."""
-    row = owned_row(actor, course_id, "course_id", anyone=_COURSE, owners_only=_OWNED_COURSE)
+    row = None
+    if is_row_id(course_id):
+        row = visible(actor, db.session.connection().execute(_COURSE, {"course_id": course_id}).first())
     if row is None:
         raise NotFound("Course not found!!")
-    return {**row._asdict(), "days": _days_of(row.id)}
+    return {"id": row.id, "name": row.name, "author": row.author, "description": row.description,
+            "language": row.language, "days": _days_of(row.id)}
 
 
 def update_course(actor: Actor, course_id: int, changes: dict, now: datetime) -> Course:
     """Change the given fields; `days` are appended after the last day."""
     course = find_course(actor, course_id)
-    for name in ("name", "author", "description", "language", "whatsapp_opener_content_sid",
-                 "whatsapp_quick_replies"):
-        if name in changes:
-            setattr(course, name, changes[name])
-    first = last_day_number(course) + 1
-    for offset, day in enumerate(changes.get("days") or []):
-        course.days.append(build_day(first + offset, day))
-    course.updated_at = now
-    commit()
+    with transaction(CHANGED_CONCURRENTLY):
+        for name in ("name", "author", "description", "language", "whatsapp_opener_content_sid",
+                     "whatsapp_quick_replies"):
+            if name in changes:
+                setattr(course, name, changes[name])
+        first = last_day_number(course) + 1
+        for offset, day in enumerate(changes.get("days") or []):
+            course.days.append(build_day(first + offset, day))
+        course.updated_at = now
     return course
 
 
 def delete_course(actor: Actor, course_id: int) -> None:
-    db.session.delete(find_course(actor, course_id))
-    commit()
+    course = find_course(actor, course_id)
+    with transaction(CHANGED_CONCURRENTLY):
+        db.session.delete(course)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from ekatra.groups.models import Student
 from ekatra.outbox import optouts
 from ekatra.outbox import services as outbox
 from ekatra.outbox.models import SKIPPED, Message
+from ekatra.transactions import transaction
 from ekatra.webhooks import audience
 from ekatra.webhooks import services as webhooks
 
@@ -79,11 +80,7 @@ def opt_in(phone: str, channel: str, now: datetime) -> bool:
 def record_provider_opt_outs(pairs: Iterable[tuple[str, str]], now: datetime) -> int:
     """The provider answered 21610 (unsubscribed) for these (phone, channel): opt them out. Commits."""
     added = 0
-    try:
+    with transaction():
         for phone, channel in sorted(set(pairs)):
             added += opt_out(phone, channel, optouts.PROVIDER, now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return added

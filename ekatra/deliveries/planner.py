@@ -35,6 +35,7 @@ from ekatra.outbox.optouts import opted_out
 from ekatra.outbox.twilio import WHATSAPP
 from ekatra.outbox.whatsapp import WhatsAppSettings, is_open
 from ekatra.rendering.parts import Part, day_parts, question_part
+from ekatra.transactions import transaction
 from ekatra.webhooks import audience
 from ekatra.webhooks import services as webhooks
 
@@ -311,10 +312,9 @@ def plan_due_days(now: datetime, whatsapp: WhatsAppSettings = NO_WHATSAPP_SETTIN
     (`openers.queue_openers`). One transaction, with a savepoint per delivery: one delivery
     that fails never stops the others (see `_plan_one`)."""
     stats = PlanStats()
-    try:
+    with transaction():
         if not _planner_lock():
-            stats.skipped_locked = True
-            db.session.rollback()
+            stats.skipped_locked = True  # another worker's tick holds the lock: nothing was done
             return stats
         # Locked (PostgreSQL): a PAUSE or STOP of a delivery being planned waits for this tick and
         # then holds or cancels what it queued; one already being paused is left for the next tick.
@@ -323,8 +323,4 @@ def plan_due_days(now: datetime, whatsapp: WhatsAppSettings = NO_WHATSAPP_SETTIN
             stats.deliveries += 1
             _plan_one(delivery, now, stats, whatsapp)
         stats.openers = openers.queue_openers(now, whatsapp.opener_content_sid)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return stats

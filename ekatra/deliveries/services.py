@@ -25,7 +25,7 @@ from ekatra.deliveries.models import (
 )
 from ekatra.deliveries.planner import enroll_students, replan_behind
 from ekatra.errors import Invalid, InvalidState, NotFound
-from ekatra.extensions import MAX_ID, db
+from ekatra.extensions import db
 from ekatra.groups.models import Group, Student
 from ekatra.groups.services import find_group
 from ekatra.inbound.models import Answer
@@ -33,7 +33,8 @@ from ekatra.outbox import services as outbox
 from ekatra.outbox.models import Message
 from ekatra.outbox.twilio import WHATSAPP
 from ekatra.outbox.whatsapp import window_states
-from ekatra.ownership import owned
+from ekatra.ownership import is_row_id, owned, visible
+from ekatra.transactions import transaction
 from ekatra.webhooks import audience
 from ekatra.webhooks import services as webhooks
 
@@ -52,10 +53,7 @@ TRANSITIONS = {
 
 
 def find_delivery(actor: Actor, delivery_id: int) -> Delivery:
-    delivery = None
-    if 0 < delivery_id <= MAX_ID:
-        delivery = db.session.scalar(
-            owned(select(Delivery).where(Delivery.id == delivery_id), Delivery, actor))
+    delivery = visible(actor, db.session.get(Delivery, delivery_id) if is_row_id(delivery_id) else None)
     if delivery is None:
         raise NotFound(DELIVERY_NOT_FOUND)
     return delivery
@@ -86,18 +84,14 @@ def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at:
                         local_send_time=schedule.local_send_time, start_at=schedule.start_at,
                         cadence=schedule.cadence, interval_minutes=schedule.interval_minutes,
                         status=SCHEDULED, created_at=now, updated_at=now)
-    db.session.add(delivery)
     try:
-        db.session.flush()
-        enroll_students(delivery, now, late=False)
-        _record_enrolments(delivery, now)
-        db.session.commit()
+        with transaction():
+            db.session.add(delivery)
+            db.session.flush()
+            enroll_students(delivery, now, late=False)
+            _record_enrolments(delivery, now)
     except planning.OutOfRange as problem:
-        db.session.rollback()
         raise Invalid(f"schedule_at: {problem}.", {"schedule_at": [str(problem)]}) from None
-    except Exception:
-        db.session.rollback()
-        raise
     return delivery
 
 
@@ -118,26 +112,25 @@ def change_status(actor: Actor, delivery_id: int, action: str, now: datetime) ->
     if delivery.status not in allowed_from:
         raise InvalidState(f"Cannot {action} a delivery that is {delivery.status.upper()}"
                            + (": STOP is final." if delivery.status == STOPPED else "."))
-    delivery.status, delivery.updated_at = target, now
-    # The delivery's row first: a planner tick planning it (which locks it) ends before the
-    # outbox changes below, so they see every message it queued.
-    db.session.flush()
-    if action == "PAUSE":
-        delivery.paused_at = now
-        outbox.hold(delivery.id, now)
-    elif action == "RESUME":
-        delivery.paused_at = None
-        try:
-            replan_behind(delivery, now)
-        except planning.OutOfRange as problem:
-            db.session.rollback()
-            raise InvalidState(f"Cannot RESUME: the delivery's schedule {problem}; STOP it and "
-                               "schedule the course again.") from None
-        outbox.release(delivery.id, now)
-    else:
-        delivery.stopped_at = now
-        outbox.cancel_unsent(now, delivery_id=delivery.id)
-    db.session.commit()
+    with transaction():
+        delivery.status, delivery.updated_at = target, now
+        # The delivery's row first: a planner tick planning it (which locks it) ends before the
+        # outbox changes below, so they see every message it queued.
+        db.session.flush()
+        if action == "PAUSE":
+            delivery.paused_at = now
+            outbox.hold(delivery.id, now)
+        elif action == "RESUME":
+            delivery.paused_at = None
+            try:
+                replan_behind(delivery, now)
+            except planning.OutOfRange as problem:
+                raise InvalidState(f"Cannot RESUME: the delivery's schedule {problem}; STOP it and "
+                                   "schedule the course again.") from None
+            outbox.release(delivery.id, now)
+        else:
+            delivery.stopped_at = now
+            outbox.cancel_unsent(now, delivery_id=delivery.id)
     return delivery
 
 
@@ -215,7 +208,7 @@ _DELIVERIES = (
     .select_from(_deliveries.outerjoin(_groups, _groups.c.id == _deliveries.c.group_id)
                  .outerjoin(_courses, _courses.c.id == _deliveries.c.course_id))
     .order_by(_deliveries.c.id))
-_OWNED_DELIVERIES = _DELIVERIES.where(_deliveries.c.owner_id == bindparam("owner_id"))
+_DELIVERY = _DELIVERIES.where(_deliveries.c.id == bindparam("delivery_id"))
 _IDS = bindparam("ids", expanding=True)
 _ENROLLED = (select(_enrollments.c.delivery_id, func.count(_enrollments.c.student_id),
                     func.max(_enrollments.c.next_day))
@@ -226,15 +219,13 @@ _MESSAGES_BY_STATUS = (select(_messages.c.delivery_id, _messages.c.status, func.
 
 
 def _delivery_rows(actor: Actor, delivery_id: int | None = None) -> list:
-    """The actor's deliveries (or the one with `delivery_id`) by id, with their group's and
-    course's names (`group_name`, `course_name`)."""
-    statement, params = _DELIVERIES, {}
-    if not actor.is_admin:
-        statement, params = _OWNED_DELIVERIES, {"owner_id": actor.author_id}
-    if delivery_id is not None:
-        statement = statement.where(_deliveries.c.id == bindparam("delivery_id"))
-        params["delivery_id"] = delivery_id
-    return db.session.connection().execute(statement, params).all()
+    """The actor's deliveries (or the one with `delivery_id`, if the actor may see it) by id,
+    with their group's and course's names (`group_name`, `course_name`)."""
+    connection = db.session.connection()
+    if delivery_id is None:
+        return connection.execute(owned(_DELIVERIES, _deliveries, actor)).all()
+    row = visible(actor, connection.execute(_DELIVERY, {"delivery_id": delivery_id}).first())
+    return [row] if row is not None else []
 
 
 def _views(deliveries: list) -> list[DeliveryView]:
@@ -270,7 +261,7 @@ def get_delivery(actor: Actor, delivery_id: int, now: datetime | None = None,
                  whatsapp_sender: str | None = None) -> DeliveryView:
     """Summary and per-student progress: current day, messages by status, and for WhatsApp
     learners whether their window is open (at `now`) and until when."""
-    rows = _delivery_rows(actor, delivery_id) if 0 < delivery_id <= MAX_ID else []
+    rows = _delivery_rows(actor, delivery_id) if is_row_id(delivery_id) else []
     if not rows:
         raise NotFound(DELIVERY_NOT_FOUND)
     (view,) = _views(rows)

@@ -7,22 +7,21 @@ this package's business: `when_students_removed` registers what to call, in the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ekatra.auth.services import Actor
 from ekatra.errors import Conflict, Invalid, NotFound
-from ekatra.extensions import MAX_ID, db
+from ekatra.extensions import db
 from ekatra.groups import models
 from ekatra.groups.models import Group, Student
 from ekatra.groups.phones import canonical_timezone, check_student, is_given, normalise_channel
 from ekatra.outbox.models import OptOut
 from ekatra.outbox.optouts import opted_out_pairs
-from ekatra.ownership import owned, owned_row
+from ekatra.ownership import is_row_id, owned, visible
+from ekatra.transactions import transaction
 
 GROUP_NOT_FOUND = "Group not found!!"
 STUDENT_NOT_FOUND = "Student not found"
@@ -55,12 +54,12 @@ def _mark_opt_outs(groups: Sequence[Group]) -> None:
 
 
 def find_group(actor: Actor, group_id: int, *, with_students: bool = False) -> Group:
-    if not 0 < group_id <= MAX_ID:
+    if not is_row_id(group_id):
         raise NotFound(GROUP_NOT_FOUND)
-    statement = owned(select(Group).where(Group.id == group_id), Group, actor)
+    statement = select(Group).where(Group.id == group_id)
     if with_students:
         statement = statement.options(selectinload(Group.students))
-    group = db.session.scalar(statement)
+    group = visible(actor, db.session.scalar(statement))
     if group is None:
         raise NotFound(GROUP_NOT_FOUND)
     return group
@@ -68,7 +67,7 @@ def find_group(actor: Actor, group_id: int, *, with_students: bool = False) -> G
 
 def _student(actor: Actor, group_id: int, student_id: int) -> Student:
     group = find_group(actor, group_id)
-    student = db.session.get(Student, student_id) if 0 < student_id <= MAX_ID else None
+    student = db.session.get(Student, student_id) if is_row_id(student_id) else None
     if student is None or student.group_id != group.id:
         raise NotFound(STUDENT_NOT_FOUND)
     return student
@@ -85,10 +84,9 @@ def list_groups(actor: Actor) -> list[Group]:
 _groups, _students, _opt_outs = Group.__table__, Student.__table__, OptOut.__table__
 # The read path's statements are built once (plain Core: no ORM identity map, no per-request
 # statement building); SQLAlchemy compiles each once per engine.
-_GROUP = (select(_groups.c.id, _groups.c.name, _groups.c.description, _groups.c.default_timezone,
-                 _groups.c.default_channel)
+_GROUP = (select(_groups.c.id, _groups.c.owner_id, _groups.c.name, _groups.c.description,
+                 _groups.c.default_timezone, _groups.c.default_channel)
           .where(_groups.c.id == bindparam("group_id")))
-_OWNED_GROUP = _GROUP.where(_groups.c.owner_id == bindparam("owner_id"))
 # opt_outs holds at most one row per (phone, channel), so the join never repeats a student.
 _STUDENTS_WITH_OPT_OUTS = (
     select(_students.c.id, _students.c.name, _students.c.phone, _students.c.channel,
@@ -113,10 +111,14 @@ def get_group(actor: Actor, group_id: int) -> dict:
     """The group and its students, as GroupOutSchema reads it (plain dicts, two queries).
 
     Another author's group is not found, as with `find_group`."""
-    row = owned_row(actor, group_id, "group_id", anyone=_GROUP, owners_only=_OWNED_GROUP)
+    row = None
+    if is_row_id(group_id):
+        row = visible(actor, db.session.connection().execute(_GROUP, {"group_id": group_id}).first())
     if row is None:
         raise NotFound(GROUP_NOT_FOUND)
-    return {**row._asdict(), "students": _students_of(row.id)}
+    return {"id": row.id, "name": row.name, "description": row.description,
+            "default_timezone": row.default_timezone, "default_channel": row.default_channel,
+            "students": _students_of(row.id)}
 
 
 # Checking students -------------------------------------------------------------------------
@@ -195,19 +197,8 @@ def _apply_group_fields(fields: Mapping, group: Group) -> None:
         raise Invalid("Invalid group: " + describe(errors), errors)
 
 
-@contextmanager
-def phone_taken_is_a_conflict():
-    """A phone that a concurrent request added first is a 409, as the unique constraint says."""
-    try:
-        yield
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("A student with this phone is already in the group.") from None
-
-
-def _commit() -> None:
-    with phone_taken_is_a_conflict():
-        db.session.commit()
+# A phone that a concurrent request added first: a 409, as the unique constraint says.
+PHONE_TAKEN = "A student with this phone is already in the group."
 
 
 def _new_student(clean: dict, now: datetime) -> Student:
@@ -233,8 +224,8 @@ def create_group(actor: Actor, fields: Mapping, *, now: datetime) -> Group:
     cleaned = _clean_students(fields.get("students") or [], group)
     _check_unique_phones(cleaned, {})
     group.students = [_new_student(clean, now) for clean in cleaned]
-    db.session.add(group)
-    _commit()
+    with transaction(PHONE_TAKEN):
+        db.session.add(group)
     return group
 
 
@@ -245,15 +236,11 @@ def update_group(actor: Actor, group_id: int, fields: Mapping, *, now: datetime)
     (keeping their progress); the others are added; existing students not listed are removed.
     """
     group = find_group(actor, group_id, with_students="students" in fields)
-    try:
+    with transaction(PHONE_TAKEN):
         _apply_group_fields(fields, group)
         if fields.get("students") is not None:
             _replace_students(group, fields["students"], now)
-    except (Invalid, Conflict):
-        db.session.rollback()
-        raise
-    group.updated_at = now
-    _commit()
+        group.updated_at = now
     return group
 
 
@@ -302,10 +289,10 @@ def _replace_students(group: Group, items: Sequence[Mapping], now: datetime) -> 
 def delete_group(actor: Actor, group_id: int, *, now: datetime) -> None:
     """Delete the group and its students (who leave every delivery to it)."""
     group = find_group(actor, group_id)
-    _removing(list(db.session.scalars(select(Student.id).where(Student.group_id == group.id))), now)
-    db.session.execute(delete(Student).where(Student.group_id == group.id))
-    db.session.delete(group)
-    db.session.commit()
+    with transaction():
+        _removing(list(db.session.scalars(select(Student.id).where(Student.group_id == group.id))), now)
+        db.session.execute(delete(Student).where(Student.group_id == group.id))
+        db.session.delete(group)
 
 
 # Students ----------------------------------------------------------------------------------
@@ -326,9 +313,9 @@ def add_students(actor: Actor, group_id: int, items: Sequence[Mapping], *,
     students = [_new_student(clean, now) for clean in cleaned]
     for student in students:
         student.group_id = group.id
-    db.session.add_all(students)
-    group.updated_at = now
-    _commit()
+    with transaction(PHONE_TAKEN):
+        db.session.add_all(students)
+        group.updated_at = now
     return students
 
 
@@ -344,14 +331,14 @@ def update_student(actor: Actor, group_id: int, student_id: int, fields: Mapping
         if clean["phone"] in taken:
             raise Conflict(f"The phone {clean['phone']} is already in this group (student "
                            f"{taken[clean['phone']]!r}).", {"number": ["Already in this group."]})
-    _assign(student, clean, now)
-    _commit()
+    with transaction(PHONE_TAKEN):
+        _assign(student, clean, now)
     return student
 
 
 def remove_student(actor: Actor, group_id: int, student_id: int, *, now: datetime) -> None:
     """Remove the student; their unsent messages are cancelled at once."""
     student = _student(actor, group_id, student_id)
-    _removing([student.id], now)
-    db.session.delete(student)
-    db.session.commit()
+    with transaction():
+        _removing([student.id], now)
+        db.session.delete(student)

@@ -15,12 +15,13 @@ from ekatra.groups import csvio
 from ekatra.groups.models import Student
 from ekatra.groups.phones import check_student
 from ekatra.groups.services import (
+    PHONE_TAKEN,
     describe,
     find_group,
-    phone_taken_is_a_conflict,
     phones_in,
     summarise,
 )
+from ekatra.transactions import transaction
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,11 @@ def import_students(actor: Actor, group_id: int, content: bytes, *, now: datetim
         count = f"{len(errors)} rows have" if len(errors) > 1 else "1 row has"
         raise Invalid(f"{count} errors; nothing was imported. {summarise(problems)}", errors)
     group.updated_at = now
-    with phone_taken_is_a_conflict():
+    with transaction(PHONE_TAKEN):
         # A bulk INSERT: thousands of rows without building an ORM object for each.
         db.session.execute(insert(Student), [
             {**clean, "group_id": group.id, "created_at": now, "updated_at": now}
             for clean in cleaned])
-        db.session.commit()
     return len(cleaned)
 
 

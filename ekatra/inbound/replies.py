@@ -55,6 +55,7 @@ from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
 from ekatra.outbox.whatsapp import DEFAULT_WINDOW_SECONDS, record_inbound
 from ekatra.rendering.parts import question_part
 from ekatra.rendering.texts import render_feedback
+from ekatra.transactions import transaction
 from ekatra.webhooks import audience
 from ekatra.webhooks import services as webhooks
 
@@ -230,7 +231,7 @@ def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, n
     """Store and act on one learner reply (see the module docstring). Idempotent; commits."""
     phone, channel = address(from_)
     body = body or (button.text if button else "") or ""
-    try:
+    with transaction():
         inserted = db.session.execute(dialect_insert(InboundMessage).values(
             provider_sid=provider_sid, from_phone=phone, to_phone=to, channel=channel, body=body,
             received_at=now, outcome=UNMATCHED).on_conflict_do_nothing().returning(InboundMessage.id)).first()
@@ -272,8 +273,4 @@ def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, n
                     inbound.outcome = HELP
                 else:
                     inbound.outcome = UNMATCHED
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return ReplyResult(inbound.id, inbound.outcome, is_correct=is_correct)

@@ -35,6 +35,7 @@ from ekatra.outbox.models import (
 )
 from ekatra.outbox.twilio import WHATSAPP
 from ekatra.outbox.whatsapp import close_window, open_phones
+from ekatra.transactions import transaction
 from ekatra.webhooks import audience
 
 messages = Message.__table__
@@ -140,13 +141,9 @@ def claim_batch(now: datetime, limit: int, lease_seconds: float, *,
     if limit <= 0:
         return []
     statement = claim_statement(now, limit, lease_seconds)
-    try:
+    with transaction():
         claimed = [ClaimedMessage(*row) for row in db.session.execute(statement).all()]
         claimed = _hold_outside_window(claimed, whatsapp_sender, now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     claimed.sort(key=lambda message: (message.next_attempt_at, message.id))
     return claimed
 
@@ -317,7 +314,7 @@ def record_outcomes(now: datetime, outcomes) -> None:
         params = _WRITES[type(outcome)][1](outcome)
         by_kind.setdefault(type(outcome), []).append(
             {"b_id": outcome.message_id, "b_claimed_at": outcome.claimed_at, "b_now": now, **params})
-    try:
+    with transaction():
         for kind, rows in by_kind.items():
             db.session.execute(_WRITES[kind][0], rows)
         for outcome in outcomes:
@@ -330,10 +327,6 @@ def record_outcomes(now: datetime, outcomes) -> None:
         if failed:  # those this write-back failed (a claim taken over meanwhile wrote nothing)
             audience.messages_failed(list(db.session.scalars(select(messages.c.id).where(
                 messages.c.id.in_(failed), messages.c.status == FAILED, messages.c.updated_at == now))), now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 def claim_expired_leases(now: datetime, limit: int, lease_seconds: float) -> list[ClaimedMessage]:
@@ -353,12 +346,8 @@ def claim_expired_leases(now: datetime, limit: int, lease_seconds: float) -> lis
                         messages.c.lease_until < now)
                  .values(lease_until=now + timedelta(seconds=lease_seconds), updated_at=now)
                  .returning(*_RETURNED))
-    try:
+    with transaction():
         rows = db.session.execute(statement).all()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return sorted((ClaimedMessage(*row) for row in rows), key=lambda message: message.id)
 
 

@@ -25,11 +25,16 @@ from __future__ import annotations
 import logging
 import random
 import time
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ekatra.config import (
+    DEFAULT_OUTBOX_LEASE_SECONDS,
+    DEFAULT_SEND_CONCURRENCY,
+    DEFAULT_SEND_RATE_PER_SECOND,
+    DEFAULT_SEND_TIMEOUT_SECONDS,
+)
 from ekatra.outbox import claims
 from ekatra.outbox.ratelimit import RateLimiter
 from ekatra.outbox.sending import Outcome, Pipeline, SendPool, SendRules, pool_or_temporary
@@ -39,7 +44,6 @@ from ekatra.outbox.whatsapp import WINDOW_CLOSED
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-LEASE_SECONDS = 60
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0  # 5 minutes
@@ -51,6 +55,26 @@ CLAIM_POLL_SECONDS = 0.1  # after a claim found fewer due messages than it could
 
 def _never() -> bool:
     return False
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    """How a worker dispatches: built once from the configuration (`from_config`)."""
+
+    concurrency: int = DEFAULT_SEND_CONCURRENCY  # sends in flight at once (SEND_CONCURRENCY)
+    rate_per_second: float = DEFAULT_SEND_RATE_PER_SECOND  # SEND_RATE_PER_SECOND
+    lease_seconds: float = DEFAULT_OUTBOX_LEASE_SECONDS  # OUTBOX_LEASE_SECONDS
+    batch_size: int = BATCH_SIZE  # the most messages one claim takes
+    max_attempts: int = MAX_ATTEMPTS  # claims of one message before a retryable error fails it
+    budget_seconds: float = TICK_BUDGET_SECONDS  # dispatch_until_idle claims no more after this
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> DispatchSettings:
+        return cls(concurrency=config["SEND_CONCURRENCY"], rate_per_second=config["SEND_RATE_PER_SECOND"],
+                   lease_seconds=config["OUTBOX_LEASE_SECONDS"])
+
+
+DEFAULT_SETTINGS = DispatchSettings()
 
 
 @dataclass
@@ -79,17 +103,6 @@ def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(attempts-1))]."""
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
     return (rng or random).uniform(0, ceiling)
-
-
-_limiters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def limiter_for(sender, rate_per_second: float) -> RateLimiter:
-    """The one rate limit of this sender in this process, kept across batches."""
-    limiter = _limiters.get(sender)
-    if limiter is None or limiter.rate_per_second != rate_per_second:
-        limiter = _limiters[sender] = RateLimiter(rate_per_second)
-    return limiter
 
 
 def _write_outcomes(outcomes: list[Outcome], now: datetime, max_attempts: int,
@@ -128,10 +141,14 @@ def _write_outcomes(outcomes: list[Outcome], now: datetime, max_attempts: int,
     claims.record_outcomes(now, written)
 
 
-def _send_rules(sender, now_fn, should_stop, limiter: RateLimiter, lease_seconds: float) -> SendRules:
-    margin = timedelta(seconds=2 * getattr(sender, "timeout_seconds", 10.0))
+def _send_rules(sender, now_fn, should_stop, limiter: RateLimiter | None,
+                settings: DispatchSettings) -> SendRules:
+    lease_seconds = settings.lease_seconds
+    margin = timedelta(seconds=2 * getattr(sender, "timeout_seconds", DEFAULT_SEND_TIMEOUT_SECONDS))
     if timedelta(seconds=lease_seconds) <= margin:
         raise ValueError(f"lease_seconds must exceed twice the send timeout ({margin.total_seconds():g} s)")
+    # Without the worker's own limiter (kept across runs), the rate holds within this run.
+    limiter = limiter or RateLimiter(settings.rate_per_second)
     return SendRules(sender, limiter, now_fn, should_stop, margin)
 
 
@@ -141,16 +158,14 @@ def _affordable(rules: SendRules, lease_seconds: float) -> int:
     return max(int(affordable), 1)
 
 
-def dispatch_once(sender, now_fn: Callable[[], datetime], *, batch_size: int = BATCH_SIZE,
-                  concurrency: int = 32, rate_per_second: float = 50.0, lease_seconds: float = LEASE_SECONDS,
-                  max_attempts: int = MAX_ATTEMPTS, should_stop: Callable[[], bool] = _never,
-                  rate_limiter: RateLimiter | None = None, rng: random.Random | None = None,
-                  pool: SendPool | None = None) -> DispatchStats:
+def dispatch_once(sender, now_fn: Callable[[], datetime], settings: DispatchSettings = DEFAULT_SETTINGS, *,
+                  should_stop: Callable[[], bool] = _never, rate_limiter: RateLimiter | None = None,
+                  rng: random.Random | None = None, pool: SendPool | None = None) -> DispatchStats:
     """Claim one batch of due messages, send it, write back what happened (one transaction).
 
     - success: `sent`, with the provider's sid, status and segment count;
     - 429, 5xx, connection errors: back to `pending` after exponential backoff with full
-      jitter, or `failed` once `max_attempts` claims were made; when the request may have
+      jitter, or `failed` once `settings.max_attempts` claims were made; when the request may have
       reached the provider (a read timeout), the row stays `sending` until the backoff ends
       and the lease recovery asks the provider before sending again;
     - other provider errors: `failed` with the provider's code and text (21610 is also
@@ -160,25 +175,26 @@ def dispatch_once(sender, now_fn: Callable[[], datetime], *, batch_size: int = B
 
     A send starts only while the lease has at least twice the sender's timeout left, so a
     request never outlives its lease and the recovery never races a live worker. Sends run on
-    `pool`, or on `concurrency` threads of a pool made for this batch.
+    `pool`, or on `settings.concurrency` threads of a pool made for this batch, paced by
+    `rate_limiter` (the worker's), or by one at `settings.rate_per_second` made for this batch.
     """
-    rules = _send_rules(sender, now_fn, should_stop, rate_limiter or limiter_for(sender, rate_per_second),
-                        lease_seconds)
+    rules = _send_rules(sender, now_fn, should_stop, rate_limiter, settings)
+    lease_seconds = settings.lease_seconds
     stats = DispatchStats()
     if should_stop():
         return stats
-    claimed = claims.claim_batch(now_fn(), min(batch_size, _affordable(rules, lease_seconds)), lease_seconds,
-                                 whatsapp_sender=rules.whatsapp_sender)
+    claimed = claims.claim_batch(now_fn(), min(settings.batch_size, _affordable(rules, lease_seconds)),
+                                 lease_seconds, whatsapp_sender=rules.whatsapp_sender)
     stats.claimed = len(claimed)
     if not claimed:
         return stats
     outcomes: list[Outcome] = []
-    with pool_or_temporary(pool, min(concurrency, len(claimed))) as send_pool:
+    with pool_or_temporary(pool, min(settings.concurrency, len(claimed))) as send_pool:
         pipeline = Pipeline(send_pool, rules)
         pipeline.add(claimed)
         while pipeline.in_flight:
             outcomes.extend(pipeline.collect(timeout=WRITE_BACK_SECONDS))
-    _write_outcomes(outcomes, now_fn(), max_attempts, rng, stats)
+    _write_outcomes(outcomes, now_fn(), settings.max_attempts, rng, stats)
     return stats
 
 
@@ -261,29 +277,26 @@ class _Dispatcher:
         return not self.pipeline.in_flight and not self.unwritten and (self.found_nothing or not claiming)
 
 
-def dispatch_until_idle(sender, now_fn: Callable[[], datetime], *,
-                        budget_seconds: float = TICK_BUDGET_SECONDS, should_stop: Callable[[], bool] = _never,
-                        monotonic: Callable[[], float] = time.monotonic, batch_size: int = BATCH_SIZE,
-                        concurrency: int = 32, rate_per_second: float = 50.0,
-                        lease_seconds: float = LEASE_SECONDS, max_attempts: int = MAX_ATTEMPTS,
+def dispatch_until_idle(sender, now_fn: Callable[[], datetime], settings: DispatchSettings = DEFAULT_SETTINGS,
+                        *, should_stop: Callable[[], bool] = _never,
+                        monotonic: Callable[[], float] = time.monotonic,
                         rate_limiter: RateLimiter | None = None, rng: random.Random | None = None,
                         pool: SendPool | None = None) -> DispatchStats:
     """Send what is due, pipelined, while there is due work, time is left and no stop is asked.
 
-    Outcomes are as for `dispatch_once`. At most `batch_size` messages are claimed at a time,
+    Outcomes are as for `dispatch_once`. At most `settings.batch_size` messages are claimed at a time,
     and more whenever fewer than twice the pool's threads plus a batch are in flight; never more
     are held than the rate can send in half the lease. Once the budget is spent or a stop is
     asked, no more is claimed; what is in flight finishes (or is released) and is written back
-    before this returns. Sends run on `pool`, or on `concurrency` threads of a pool made for
-    this run. Logs one line per claim.
+    before this returns. Sends run on `pool`, or on `settings.concurrency` threads of a pool made
+    for this run. Logs one line per claim.
     """
-    rules = _send_rules(sender, now_fn, should_stop, rate_limiter or limiter_for(sender, rate_per_second),
-                        lease_seconds)
-    deadline = monotonic() + budget_seconds
-    with pool_or_temporary(pool, concurrency) as send_pool:
-        run = _Dispatcher(Pipeline(send_pool, rules), rules, batch_size=batch_size,
-                          concurrency=send_pool.concurrency, lease_seconds=lease_seconds,
-                          max_attempts=max_attempts, rng=rng, monotonic=monotonic)
+    rules = _send_rules(sender, now_fn, should_stop, rate_limiter, settings)
+    deadline = monotonic() + settings.budget_seconds
+    with pool_or_temporary(pool, settings.concurrency) as send_pool:
+        run = _Dispatcher(Pipeline(send_pool, rules), rules, batch_size=settings.batch_size,
+                          concurrency=send_pool.concurrency, lease_seconds=settings.lease_seconds,
+                          max_attempts=settings.max_attempts, rng=rng, monotonic=monotonic)
         while True:
             claiming = not should_stop() and monotonic() < deadline
             if claiming and not run.found_nothing:

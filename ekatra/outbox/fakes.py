@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ekatra.config import DEFAULT_SEND_TIMEOUT_SECONDS
 from ekatra.outbox.twilio import ProviderError, SendResult, address, provider_error
 from ekatra.rendering.segments import segment_count
 
@@ -44,7 +45,7 @@ class FakeSender:
     """Same interface as `TwilioSender`. Thread-safe; `clock` stamps `sent_at` (UTC)."""
 
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    timeout_seconds: float = 10.0
+    timeout_seconds: float = DEFAULT_SEND_TIMEOUT_SECONDS
     sent: list[FakeMessage] = field(default_factory=list)
     attempts: list[tuple[str, str, str]] = field(default_factory=list)
     _failures: list[ProviderError] = field(default_factory=list)

@@ -38,6 +38,7 @@ from ekatra.outbox.models import (
 )
 from ekatra.outbox.twilio import SMS, WHATSAPP, WHATSAPP_PREFIX
 from ekatra.outbox.whatsapp import WINDOW_CLOSED, close_window
+from ekatra.transactions import transaction
 from ekatra.webhooks import audience
 
 log = logging.getLogger(__name__)
@@ -124,19 +125,17 @@ def record_status(provider_sid: str, provider_status: str, *, now: datetime, to:
     """Apply one status callback to the message with this provider sid. Idempotent; commits."""
     provider_status = provider_status.strip().lower()
     status = LIFECYCLE.get(provider_status)
-    try:
+    with transaction():
         message_id = db.session.scalar(select(Message.id).where(Message.provider_sid == provider_sid))
         if message_id is None:
             message_id = _adopt(provider_sid, to, now)
-            if message_id is None:
-                db.session.rollback()
+            if message_id is None:  # nothing was changed
                 log.info("status callback %r for unknown message sid %s: acknowledged, ignored",
                          provider_status, provider_sid)
                 return StatusUpdate(UNKNOWN)
             log.info("status callback for %s arrived before its send was recorded: message %s",
                      provider_sid, message_id)
         if status is None:  # canceled, partially_delivered, …: nothing in our lifecycle
-            db.session.commit()
             log.info("status callback %r for %s: not a lifecycle status, ignored",
                      provider_status, provider_sid)
             return StatusUpdate(UNCHANGED, message_id)
@@ -156,8 +155,4 @@ def record_status(provider_sid: str, provider_status: str, *, now: datetime, to:
                 .values(provider_status=provider_status, updated_at=now))
         elif moved.rowcount and status in (FAILED, UNDELIVERED):
             audience.messages_failed([message_id], now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return StatusUpdate(UPDATED if moved.rowcount else UNCHANGED, message_id, status)

@@ -23,13 +23,15 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from ekatra.config import DEFAULT_SEND_TIMEOUT_SECONDS
+
 log = logging.getLogger(__name__)
 
 SMS, WHATSAPP = "sms", "whatsapp"
 WHATSAPP_PREFIX = "whatsapp:"
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 STATUS_CALLBACK_PATH = "/twilio/status"
-SEND_TIMEOUT_SECONDS = 10.0
+SEND_TIMEOUT_SECONDS = DEFAULT_SEND_TIMEOUT_SECONDS
 POOL_SIZE = 64  # connections kept per host: one per concurrent sender thread, with headroom
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 FIND_SENT_PAGE_SIZE = 50

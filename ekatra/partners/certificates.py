@@ -27,6 +27,7 @@ from ekatra.inbound.models import Answer
 from ekatra.partners.learners import enrollments_of
 from ekatra.partners.models import Certificate, LearnerAccount, Partner
 from ekatra.partners.services import find_account
+from ekatra.transactions import transaction
 from ekatra.webhooks import services as webhooks
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -85,16 +86,16 @@ def complete_course(partner: Partner, account_id: int, course_id: int, *, force:
                               learner_name=account.full_name, course_name=course.name, is_forced=force,
                               issued_at=now, pdf=b"")
     certificate.pdf = render_pdf(certificate, verification_url(base_url, serial))
-    db.session.add(certificate)
     delivery = db.session.get(Delivery, enrollment.delivery_id)
-    webhooks.record_event("course.completed", {
-        "student_id": account.id, "group_student_id": enrollment.student_id, "course_id": course.id,
-        "delivery_id": enrollment.delivery_id, "certificate_url": download_url(base_url, serial)},
-        author_id=delivery.owner_id if delivery else None, partner_ids=[partner.id], now=now)
     try:
-        db.session.commit()
+        with transaction():
+            db.session.add(certificate)
+            db.session.flush()  # a certificate issued concurrently stops here, with no event
+            webhooks.record_event("course.completed", {
+                "student_id": account.id, "group_student_id": enrollment.student_id, "course_id": course.id,
+                "delivery_id": enrollment.delivery_id, "certificate_url": download_url(base_url, serial)},
+                author_id=delivery.owner_id if delivery else None, partner_ids=[partner.id], now=now)
     except IntegrityError:  # issued concurrently: serve that one
-        db.session.rollback()
         return db.session.scalar(select(Certificate).where(
             Certificate.account_id == account.id, Certificate.course_id == course_id))
     return certificate

@@ -23,9 +23,11 @@ from ekatra.errors import Conflict, Invalid, InvalidState, NotFound
 from ekatra.extensions import db
 from ekatra.groups.models import Student
 from ekatra.groups.phones import calling_code
+from ekatra.ownership import owned
 from ekatra.partners.locks import locked_delivery
 from ekatra.partners.models import AVAILABLE, CANCELLED, USED, Coupon, CouponBatch, LearnerAccount, Partner
 from ekatra.partners.sharing import is_shared, shared_delivery
+from ekatra.transactions import transaction
 from ekatra.webhooks import services as webhooks
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -95,8 +97,8 @@ def _coupons_of(issuer: Issuer):
         return statement.where(CouponBatch.partner_id == issuer.partner.id,
                                is_shared(CouponBatch.delivery_id, issuer.partner.id))
     if not issuer.actor.is_admin:
-        statement = statement.join(Delivery, Delivery.id == CouponBatch.delivery_id).where(
-            Delivery.owner_id == issuer.actor.author_id)
+        statement = owned(statement.join(Delivery, Delivery.id == CouponBatch.delivery_id), Delivery,
+                          issuer.actor)
     return statement
 
 
@@ -132,21 +134,17 @@ def apply(account: LearnerAccount, code: str, *, now: datetime) -> Coupon:
     batch = coupon.batch if coupon else None
     if coupon is None or (batch.partner_id is not None and batch.partner_id != account.partner_id):
         raise Invalid(UNKNOWN, {"coupon_code": [UNKNOWN]})
-    delivery = locked_delivery(batch.delivery_id)
-    if delivery is None:  # deleted a moment ago, and its coupons with it
-        db.session.rollback()
-        raise Invalid(UNKNOWN, {"coupon_code": [UNKNOWN]})
-    try:
+    with transaction():  # its end (commit or rollback) ends the lock too
+        delivery = locked_delivery(batch.delivery_id)
+        if delivery is None:  # deleted a moment ago, and its coupons with it
+            raise Invalid(UNKNOWN, {"coupon_code": [UNKNOWN]})
         _enrol(account, coupon, delivery, now)
-    except Exception:
-        db.session.rollback()  # and with it the lock
-        raise
     db.session.refresh(coupon)
     return coupon
 
 
 def _enrol(account: LearnerAccount, coupon: Coupon, delivery: Delivery, now: datetime) -> None:
-    """apply's checks, read under its lock, and the enrolment; commits."""
+    """apply's checks, read under its lock, and the enrolment (apply's transaction commits it)."""
     db.session.refresh(coupon)
     batch = coupon.batch
     if batch.partner_id is not None and not db.session.scalar(
@@ -189,7 +187,6 @@ def _enrol(account: LearnerAccount, coupon: Coupon, delivery: Delivery, now: dat
     webhooks.record_event("student.enrolled", {
         "student_id": account.id, "group_student_id": student.id, "course_id": delivery.course_id,
         "delivery_id": delivery.id}, author_id=delivery.owner_id, partner_ids=[account.partner_id], now=now)
-    db.session.commit()
 
 
 def withdraw_students(student_ids: list[int], now: datetime) -> None:

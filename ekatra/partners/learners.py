@@ -26,6 +26,7 @@ from ekatra.partners.models import (
 )
 from ekatra.partners.services import find_account, linked_students
 from ekatra.partners.sharing import is_shared
+from ekatra.transactions import transaction
 
 
 # Tables other packages may add that hang personal rows on a student (deleted if present).
@@ -94,7 +95,7 @@ def delete_accounts(partner: Partner, account_ids: list[int]) -> tuple[dict[str,
     def remove(name: str, statement) -> None:
         counts[name] = db.session.execute(statement).rowcount or 0
 
-    try:
+    with transaction():
         enrollment_ids = select(Enrollment.id).where(Enrollment.student_id.in_(student_ids))
         # Their course messages, and the help texts sent to their phones (those have no enrollment).
         counts["messages"] = outbox.erase(enrollment_ids, [(s.phone, s.channel) for s in students])
@@ -110,9 +111,5 @@ def delete_accounts(partner: Partner, account_ids: list[int]) -> tuple[dict[str,
             Coupon.__table__.update().where(Coupon.used_by_id.in_(ids))
             .values(used_by_id=None, student_id=None)).rowcount or 0
         remove("learner_accounts", delete(LearnerAccount).where(LearnerAccount.id.in_(ids)))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     users = [{"user_id": i, "deleted": i in ids} for i in account_ids]
     return counts, users

@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ekatra.auth.passwords import check_password, hash_password, password_problem
-from ekatra.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
+from ekatra.errors import Invalid, NotFound, RateLimited, Unauthorized
 from ekatra.extensions import MAX_ID, db
 from ekatra.groups.models import Student
 from ekatra.groups.phones import calling_code, canonical_timezone, normalise_channel, normalise_phone
 from ekatra.partners.locks import lock_name
 from ekatra.partners.models import Coupon, LearnerAccount, LearnerSession, LoginFailure, Partner
+from ekatra.transactions import transaction
 from ekatra.webhooks import services as webhooks
 
 MAX_FAILED_LOGINS = 5
@@ -124,16 +124,12 @@ def signup(partner: Partner, *, login: str, full_name: str, password: str, sourc
     account = LearnerAccount(partner_id=partner.id, login_id=login_id, email=email,
                              password_hash=hash_password(password, rounds), source=source.strip(),
                              idp_user_id=str(uuid.uuid4()), created_at=now, updated_at=now, **profile)
-    db.session.add(account)
-    try:
+    with transaction("A user with this id already exists.", {"id": ["Already registered."]}):
+        db.session.add(account)
         db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("A user with this id already exists.", {"id": ["Already registered."]}) from None
-    webhooks.record_event("student.created", {
-        "student_id": account.id, "name": account.full_name, "email": account.email,
-        "phone": account.phone}, author_id=None, partner_ids=[partner.id], now=now)
-    db.session.commit()
+        webhooks.record_event("student.created", {
+            "student_id": account.id, "name": account.full_name, "email": account.email,
+            "phone": account.phone}, author_id=None, partner_ids=[partner.id], now=now)
     return account
 
 
@@ -166,15 +162,14 @@ def login(partner: Partner, *, login: str, password: str, now: datetime,
         login_id = normalise_login_id(login)[0]
     # Each attempt is recorded as a failure before its password is checked, counting and
     # recording in turn with every other attempt on this id: of ten at once, five are checked.
-    lock_name(f"learner-login:{partner.id}:{login_id}")
-    failures = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.partner_id == partner.id, LoginFailure.login_id == login_id,
-        LoginFailure.failed_at > now - FAILED_LOGIN_WINDOW))
-    if failures >= MAX_FAILED_LOGINS:
-        db.session.rollback()
-        raise RateLimited("Too many failed logins for this user; try again in 15 minutes.")
-    db.session.add(LoginFailure(partner_id=partner.id, login_id=login_id, failed_at=now))
-    db.session.commit()
+    with transaction():
+        lock_name(f"learner-login:{partner.id}:{login_id}")
+        failures = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
+            LoginFailure.partner_id == partner.id, LoginFailure.login_id == login_id,
+            LoginFailure.failed_at > now - FAILED_LOGIN_WINDOW))
+        if failures >= MAX_FAILED_LOGINS:
+            raise RateLimited("Too many failed logins for this user; try again in 15 minutes.")
+        db.session.add(LoginFailure(partner_id=partner.id, login_id=login_id, failed_at=now))
     account = db.session.scalar(select(LearnerAccount).where(
         LearnerAccount.partner_id == partner.id, LearnerAccount.login_id == login_id))
     if not check_password(password, account.password_hash if account else None) or account is None:
@@ -207,14 +202,13 @@ def renew_session(partner: Partner, session_id: str, access_token: str, *, now: 
                   ttl: timedelta) -> tuple[LearnerAccount, LearnerSession, str]:
     """Validate a token pair and exchange it for a fresh one (the old pair stops working)."""
     old = _active_session(partner, session_id, access_token, now)
-    revoked = db.session.execute(update(LearnerSession).where(
-        LearnerSession.id == old.id, LearnerSession.revoked_at.is_(None)).values(revoked_at=now))
-    if revoked.rowcount != 1:  # a concurrent validation renewed it first
-        db.session.rollback()
-        raise Unauthorized("The jwt_token and access_token were already exchanged.")
-    account = db.session.get(LearnerAccount, old.account_id)
-    session, token = _start_session(account, now, ttl)
-    db.session.commit()
+    with transaction():
+        revoked = db.session.execute(update(LearnerSession).where(
+            LearnerSession.id == old.id, LearnerSession.revoked_at.is_(None)).values(revoked_at=now))
+        if revoked.rowcount != 1:  # a concurrent validation renewed it first
+            raise Unauthorized("The jwt_token and access_token were already exchanged.")
+        account = db.session.get(LearnerAccount, old.account_id)
+        session, token = _start_session(account, now, ttl)
     return account, session, token
 
 
@@ -235,20 +229,17 @@ def linked_students(account_id: int) -> list[Student]:
 def update_account(partner: Partner, account_id: int, fields: dict, *, now: datetime) -> LearnerAccount:
     """Set phone (E.164), channel, timezone or name; the learner's students follow."""
     account = find_account(partner, account_id)
-    for name, value in clean_profile(fields).items():
-        setattr(account, name, value)
-    account.updated_at = now
-    for student in linked_students(account.id):
-        student.name, student.channel, student.timezone = account.full_name, account.channel, account.timezone
-        if account.phone:
-            student.phone, student.country_code = account.phone, calling_code(account.phone)
-        student.updated_at = now
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("Another learner in one of this user's groups has that phone.",
-                       {"phone": ["Already in a group this user is in."]}) from None
+    with transaction("Another learner in one of this user's groups has that phone.",
+                     {"phone": ["Already in a group this user is in."]}):
+        for name, value in clean_profile(fields).items():
+            setattr(account, name, value)
+        account.updated_at = now
+        for student in linked_students(account.id):
+            student.name, student.channel = account.full_name, account.channel
+            student.timezone = account.timezone
+            if account.phone:
+                student.phone, student.country_code = account.phone, calling_code(account.phone)
+            student.updated_at = now
     return account
 
 

@@ -8,6 +8,7 @@ partner, and the partner's coupons for it stop enrolling (sharing again revives 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from ekatra.deliveries.services import DELIVERY_NOT_FOUND, find_delivery
 from ekatra.errors import NotFound
 from ekatra.extensions import MAX_ID, db
 from ekatra.partners.models import DeliveryPartner, Partner
+from ekatra.transactions import transaction
 
 PARTNER_NOT_FOUND = "No partner has this access key."
 NOT_SHARED = "This delivery is not shared with that partner."
@@ -53,12 +55,9 @@ def share(actor: Actor, delivery_id: int, access_key: str, *, now: datetime) -> 
     if partner is None:
         raise NotFound(PARTNER_NOT_FOUND, {"access_key": [PARTNER_NOT_FOUND]})
     if db.session.get(DeliveryPartner, (delivery.id, partner.id)) is None:
-        db.session.add(DeliveryPartner(delivery_id=delivery.id, partner_id=partner.id,
-                                       shared_by_id=actor.author_id, shared_at=now))
-        try:
-            db.session.commit()
-        except IntegrityError:  # shared by a concurrent request: the same outcome
-            db.session.rollback()
+        with contextlib.suppress(IntegrityError), transaction():  # shared concurrently: the same outcome
+            db.session.add(DeliveryPartner(delivery_id=delivery.id, partner_id=partner.id,
+                                           shared_by_id=actor.author_id, shared_at=now))
     return partners_of(actor, delivery.id)
 
 
@@ -67,12 +66,11 @@ def unshare(actor: Actor, delivery_id: int, partner_id: int) -> list[SharedPartn
     delivery = find_delivery(actor, delivery_id)
     if not 0 < partner_id <= MAX_ID:
         raise NotFound(NOT_SHARED)
-    removed = db.session.execute(delete(DeliveryPartner).where(
-        DeliveryPartner.delivery_id == delivery.id, DeliveryPartner.partner_id == partner_id))
-    if removed.rowcount != 1:
-        db.session.rollback()
-        raise NotFound(NOT_SHARED)
-    db.session.commit()
+    with transaction():
+        removed = db.session.execute(delete(DeliveryPartner).where(
+            DeliveryPartner.delivery_id == delivery.id, DeliveryPartner.partner_id == partner_id))
+        if removed.rowcount != 1:
+            raise NotFound(NOT_SHARED)
     return partners_of(actor, delivery.id)
 
 

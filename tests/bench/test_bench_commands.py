@@ -29,6 +29,13 @@ def test_bench_plan_plans_every_learner(tmp_path):
     assert figures["peak_rss_mb"] > 0
 
 
+def test_bench_claim_claims_batches_out_of_the_backlog(tmp_path):
+    output, figures = _bench(tmp_path, "claim", "--backlog", "300", "--batch", "100", "--claims", "2")
+    assert "median_claim_seconds" in output
+    assert figures["claimed"] == 200
+    assert figures["first_claim_seconds"] > 0
+
+
 def test_bench_dispatch_drains_the_outbox(tmp_path):
     output, figures = _bench(tmp_path, "dispatch", "--messages", "50", "--latency-ms", "0", "--baseline",
                              "--baseline-sample", "5")

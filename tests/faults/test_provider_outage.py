@@ -17,7 +17,13 @@ from sqlalchemy import select
 
 from ekatra import clock
 from ekatra.extensions import db
-from ekatra.outbox.dispatch import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, backoff_seconds, dispatch_once
+from ekatra.outbox.dispatch import (
+    BACKOFF_BASE_SECONDS,
+    BACKOFF_CAP_SECONDS,
+    DispatchSettings,
+    backoff_seconds,
+    dispatch_once,
+)
 from ekatra.outbox.models import Message
 from ekatra.sandbox import Sandbox
 from tests.outbox.conftest import MaxJitter, sender_for
@@ -47,7 +53,7 @@ def run_until_settled(sender, now: Clock, *, rounds: int, **settings) -> list[li
     (attempts, status, next_attempt_at - now, error code) per row."""
     history = []
     for _ in range(rounds):
-        dispatch_once(sender, now, rng=MaxJitter(), rate_per_second=1_000_000, **settings)
+        dispatch_once(sender, now, DispatchSettings(rate_per_second=1_000_000, **settings), rng=MaxJitter())
         after = rows()
         history.append([(row.attempts, row.status, (row.next_attempt_at - now.now).total_seconds(),
                          row.provider_error_code) for row in after])

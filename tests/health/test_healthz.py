@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from ekatra import clock
 from ekatra.health import services
-from scheduler.jobs import Worker, heartbeat
+from ekatra.worker import Worker
+from scheduler.jobs import heartbeat
 
 
 def test_healthz_reports_database_and_migrations(client):

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from ekatra import clock
-from ekatra.outbox.dispatch import dispatch_once
+from ekatra.outbox.dispatch import DispatchSettings, dispatch_once
 from ekatra.sandbox import Sandbox
 from tests.outbox.conftest import sender_for
 from tests.outbox.factories import add_message, fresh, open_window
@@ -53,7 +53,7 @@ def test_callbacks_from_the_provider_mark_messages_delivered_and_read(app, live_
     sender = sender_for(app.config, sandbox)
     assert sender.status_callback_url == f"{live_app}/twilio/status"
 
-    stats = dispatch_once(sender, clock.now, rate_per_second=1000, concurrency=4)
+    stats = dispatch_once(sender, clock.now, DispatchSettings(rate_per_second=1000, concurrency=4))
 
     assert stats.sent == 2
     assert wait_until(lambda: fresh(sms.id).status == "delivered"), fresh(sms.id).status

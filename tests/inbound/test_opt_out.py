@@ -12,6 +12,7 @@ from ekatra.deliveries.planner import plan_due_days
 from ekatra.extensions import db
 from ekatra.outbox.fakes import FakeSender
 from ekatra.outbox.models import Message, OptOut
+from ekatra.worker import Worker
 from scheduler import jobs
 from tests.deliveries.factories import ACCRA, KOLKATA, course_and_group, create_delivery
 from tests.inbound.test_replies import answers, deliver, receive, reply, rows
@@ -127,7 +128,7 @@ def test_the_opt_out_holds_only_for_its_channel(app, author):
 def test_provider_error_21610_opts_the_phone_out(app, daily):
     sender = FakeSender()
     sender.set_unreachable(KOLKATA["number"], 21610)
-    worker = jobs.Worker.for_this_process(DAY_ONE, sender=sender)
+    worker = Worker.for_this_process(DAY_ONE, sender=sender)
     long_ago = datetime(2000, 1, 1, tzinfo=UTC)  # the worker's job reads the real clock
     db.session.execute(update(Message).values(due_at=long_ago, next_attempt_at=long_ago))
     db.session.commit()

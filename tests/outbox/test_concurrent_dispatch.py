@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ekatra import clock
 from ekatra.extensions import db
 from ekatra.outbox import services as outbox
-from ekatra.outbox.dispatch import DispatchStats, dispatch_until_idle
+from ekatra.outbox.dispatch import DispatchSettings, DispatchStats, dispatch_until_idle
 from ekatra.outbox.models import Message
 from tests.outbox.conftest import sender_for
 from tests.outbox.factories import add_messages, statuses
@@ -27,8 +27,8 @@ def _two_workers(app, sandbox, batch_size: int = 500) -> dict[str, DispatchStats
         try:
             with app.app_context():
                 sender = sender_for(app.config, sandbox)
-                results[name] = dispatch_until_idle(sender, clock.now, batch_size=batch_size, concurrency=32,
-                                                    rate_per_second=1_000_000, budget_seconds=120)
+                results[name] = dispatch_until_idle(sender, clock.now, DispatchSettings(
+                    batch_size=batch_size, concurrency=32, rate_per_second=1_000_000, budget_seconds=120))
                 db.session.remove()
         except BaseException as error:  # reported below, in the test's thread
             errors.append(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,13 @@ from sqlalchemy import select
 from ekatra import clock
 from ekatra.extensions import db
 from ekatra.outbox import services as outbox
-from ekatra.outbox.dispatch import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, backoff_seconds, dispatch_once
+from ekatra.outbox.dispatch import (
+    BACKOFF_BASE_SECONDS,
+    BACKOFF_CAP_SECONDS,
+    DispatchSettings,
+    backoff_seconds,
+    dispatch_once,
+)
 from ekatra.outbox.fakes import FakeSender
 from ekatra.outbox.models import Message
 from tests.outbox.conftest import MaxJitter
@@ -24,7 +31,8 @@ from tests.outbox.factories import (
     statuses,
 )
 
-FAST = {"rate_per_second": 100_000, "concurrency": 4}
+FAST = DispatchSettings(rate_per_second=100_000, concurrency=4)
+ONE_AT_A_TIME = DispatchSettings(concurrency=1)
 
 
 def test_a_due_message_is_sent_and_its_sid_recorded(app):
@@ -32,7 +40,7 @@ def test_a_due_message_is_sent_and_its_sid_recorded(app):
     sender = FakeSender(clock=lambda: now)
     message = add_message(to="+919812345678", body="Day 1", due_at=now)
 
-    stats = dispatch_once(sender, lambda: now, **FAST)
+    stats = dispatch_once(sender, lambda: now, FAST)
 
     (sent,) = sender.sent
     row = fresh(message.id)
@@ -48,18 +56,18 @@ def test_a_retryable_failure_waits_out_a_jittered_backoff_then_goes_again(app):
     sender.fail_next(2, status=503, code=20503, message="Service Unavailable")
     message = add_message(due_at=now)
 
-    stats = dispatch_once(sender, lambda: now, rng=MaxJitter(), **FAST)
+    stats = dispatch_once(sender, lambda: now, FAST, rng=MaxJitter())
     row = fresh(message.id)
     assert stats.retried == 1
     assert (row.status, row.attempts, row.provider_error_code) == ("pending", 1, 20503)
     assert row.next_attempt_at == now + timedelta(seconds=BACKOFF_BASE_SECONDS)
 
-    assert dispatch_once(sender, lambda: now + timedelta(seconds=1), **FAST).claimed == 0, "not yet due"
-    dispatch_once(sender, lambda: row.next_attempt_at, rng=MaxJitter(), **FAST)
+    assert dispatch_once(sender, lambda: now + timedelta(seconds=1), FAST).claimed == 0, "not yet due"
+    dispatch_once(sender, lambda: row.next_attempt_at, FAST, rng=MaxJitter())
     second_wait = timedelta(seconds=2 * BACKOFF_BASE_SECONDS)
     assert fresh(message.id).next_attempt_at == row.next_attempt_at + second_wait
 
-    dispatch_once(sender, lambda: now + timedelta(minutes=10), **FAST)
+    dispatch_once(sender, lambda: now + timedelta(minutes=10), FAST)
     row = fresh(message.id)
     assert (row.status, row.attempts, len(sender.sent)) == ("sent", 3, 1)
     assert row.provider_error_code is None
@@ -79,7 +87,8 @@ def test_a_message_fails_once_it_used_its_attempts(app):
     message = add_message(due_at=now)
 
     for tick in range(3):
-        dispatch_once(sender, lambda tick=tick: now + timedelta(minutes=10 * tick), max_attempts=3, **FAST)
+        later = now + timedelta(minutes=10 * tick)
+        dispatch_once(sender, lambda later=later: later, replace(FAST, max_attempts=3))
 
     row = fresh(message.id)
     assert (row.status, row.attempts, row.provider_error_code) == ("failed", 3, 20500)
@@ -89,7 +98,7 @@ def test_an_invalid_number_fails_at_once_with_the_providers_code_and_text(app):
     now = clock.now()
     message = add_message(to="+1", due_at=now)
 
-    stats = dispatch_once(FakeSender(), lambda: now, **FAST)
+    stats = dispatch_once(FakeSender(), lambda: now, FAST)
 
     row = fresh(message.id)
     assert (stats.failed, row.status, row.attempts, row.provider_error_code) == (1, "failed", 1, 21211)
@@ -104,7 +113,7 @@ def test_an_unsubscribed_learner_is_reported_for_opt_out(app):
     open_window("+919812345678", now)
     add_message(to="+12125550143", due_at=now)
 
-    stats = dispatch_once(sender, lambda: now, **FAST)
+    stats = dispatch_once(sender, lambda: now, FAST)
 
     assert (stats.sent, stats.failed, stats.opted_out) == (1, 1, [("+919812345678", "whatsapp")])
 
@@ -115,8 +124,8 @@ def test_a_stopping_worker_releases_what_it_has_not_handed_over(app):
     for number in range(5):
         add_message(to=f"+1555000000{number}", due_at=now)
 
-    stats = dispatch_once(sender, lambda: now, should_stop=lambda: len(sender.sent) >= 2,
-                          rate_per_second=100_000, concurrency=1)
+    stats = dispatch_once(sender, lambda: now, DispatchSettings(rate_per_second=100_000, concurrency=1),
+                          should_stop=lambda: len(sender.sent) >= 2)
 
     assert (stats.claimed, stats.sent, stats.released) == (5, 2, 3)
     assert statuses() == {"sent": 2, "pending": 3}
@@ -131,12 +140,12 @@ def test_a_send_that_may_have_reached_the_provider_is_asked_about_before_any_res
     sender.fail_next(1, status=None, code=None, message="ReadTimeout", may_have_been_accepted=True)
     message = add_message(due_at=now)
 
-    stats = dispatch_once(sender, lambda: now, rng=MaxJitter(), **FAST)
+    stats = dispatch_once(sender, lambda: now, FAST, rng=MaxJitter())
 
     row = fresh(message.id)
     assert stats.retried == 1
     assert (row.status, row.lease_until) == ("sending", now + timedelta(seconds=BACKOFF_BASE_SECONDS))
-    assert dispatch_once(sender, lambda: now + timedelta(minutes=5), **FAST).claimed == 0
+    assert dispatch_once(sender, lambda: now + timedelta(minutes=5), FAST).claimed == 0
 
 
 def _meanwhile(app, sender, change):
@@ -159,7 +168,7 @@ def test_a_message_whose_delivery_stopped_meanwhile_is_cancelled_instead_of_retr
     sender = FakeSender()
     _meanwhile(app, sender, lambda: outbox.cancel_unsent(now, delivery_id=enrollment.delivery_id))
 
-    dispatch_once(sender, lambda: now, concurrency=1, rate_per_second=100_000)
+    dispatch_once(sender, lambda: now, DispatchSettings(concurrency=1, rate_per_second=100_000))
 
     assert (fresh(first.id).status, fresh(second.id).status) == ("cancelled", "cancelled")
     assert fresh(first.id).hold_reason is None
@@ -172,13 +181,13 @@ def test_a_message_whose_delivery_paused_meanwhile_is_held_and_goes_when_it_resu
     sender = FakeSender()
     _meanwhile(app, sender, lambda: outbox.hold(enrollment.delivery_id, now))
 
-    dispatch_once(sender, lambda: now, concurrency=1, rate_per_second=100_000)
+    dispatch_once(sender, lambda: now, DispatchSettings(concurrency=1, rate_per_second=100_000))
     assert (fresh(message.id).status, fresh(message.id).hold_reason) == ("held", "paused")
-    assert dispatch_once(sender, lambda: now + timedelta(hours=1), concurrency=1).claimed == 0
+    assert dispatch_once(sender, lambda: now + timedelta(hours=1), ONE_AT_A_TIME).claimed == 0
 
     outbox.release(enrollment.delivery_id, now + timedelta(hours=1))
     db.session.commit()
-    assert dispatch_once(FakeSender(), lambda: now + timedelta(hours=1), concurrency=1).sent == 1
+    assert dispatch_once(FakeSender(), lambda: now + timedelta(hours=1), ONE_AT_A_TIME).sent == 1
 
 
 def test_a_message_to_a_phone_that_opted_out_meanwhile_is_skipped_instead_of_retried(app):
@@ -187,7 +196,7 @@ def test_a_message_to_a_phone_that_opted_out_meanwhile_is_skipped_instead_of_ret
     sender = FakeSender()
     _meanwhile(app, sender, lambda: outbox.skip_unsent("+919812345678", "sms", now))
 
-    dispatch_once(sender, lambda: now, concurrency=1, rate_per_second=100_000)
+    dispatch_once(sender, lambda: now, DispatchSettings(concurrency=1, rate_per_second=100_000))
 
     assert fresh(message.id).status == "skipped"
 
@@ -195,4 +204,4 @@ def test_a_message_to_a_phone_that_opted_out_meanwhile_is_skipped_instead_of_ret
 @pytest.mark.parametrize("lease_seconds", [5, 20])
 def test_the_lease_must_outlast_two_send_timeouts(app, lease_seconds):
     with pytest.raises(ValueError):
-        dispatch_once(FakeSender(), clock.now, lease_seconds=lease_seconds)
+        dispatch_once(FakeSender(), clock.now, DispatchSettings(lease_seconds=lease_seconds))

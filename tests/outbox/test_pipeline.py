@@ -4,6 +4,7 @@ and the guarantees of one batch still hold (FakeSender, no HTTP)."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -11,12 +12,12 @@ from sqlalchemy import func, select
 from ekatra import clock
 from ekatra.extensions import db
 from ekatra.outbox import dispatch
-from ekatra.outbox.dispatch import WRITE_BACK_ROWS, dispatch_once, dispatch_until_idle
+from ekatra.outbox.dispatch import WRITE_BACK_ROWS, DispatchSettings, dispatch_once, dispatch_until_idle
 from ekatra.outbox.fakes import FakeSender
 from ekatra.outbox.models import Message
 from tests.outbox.factories import add_message, add_messages, fresh, statuses
 
-FAST = {"rate_per_second": 100_000, "concurrency": 4}
+FAST = DispatchSettings(rate_per_second=100_000, concurrency=4)
 
 
 def _sending() -> int:
@@ -49,7 +50,7 @@ def test_claims_overlap_sends_and_every_message_is_sent_once_with_its_sid(app, m
     sender = FakeSender()
     events = _record_claims_and_writes(monkeypatch)
 
-    stats = dispatch_until_idle(sender, clock.now, batch_size=7, **FAST)
+    stats = dispatch_until_idle(sender, clock.now, replace(FAST, batch_size=7))
 
     assert (stats.claimed, stats.sent) == (60, 60)
     assert statuses() == {"sent": 60}
@@ -65,7 +66,7 @@ def test_results_are_written_back_in_parts_as_sends_complete(app, monkeypatch):
     add_messages(WRITE_BACK_ROWS * 3, due_at=now)
     events = _record_claims_and_writes(monkeypatch)
 
-    stats = dispatch_until_idle(FakeSender(), clock.now, batch_size=100, **FAST)
+    stats = dispatch_until_idle(FakeSender(), clock.now, replace(FAST, batch_size=100))
 
     writes = [rows for what, rows in events if what == "write"]
     assert sum(writes) == stats.claimed == WRITE_BACK_ROWS * 3
@@ -103,7 +104,7 @@ def test_a_learners_messages_keep_claim_order_when_claimed_in_different_batches(
         return result
 
     sender.send = send
-    stats = dispatch_until_idle(sender, clock.now, batch_size=1, **FAST)
+    stats = dispatch_until_idle(sender, clock.now, replace(FAST, batch_size=1))
 
     assert second_claimed.is_set(), "Two was claimed while One was being sent"
     assert stats.sent == 2
@@ -115,8 +116,9 @@ def test_a_stop_mid_run_releases_what_was_not_handed_over_and_leaves_nothing_sen
     add_messages(30, due_at=now)
     sender = FakeSender()
 
-    stats = dispatch_until_idle(sender, clock.now, batch_size=10, should_stop=lambda: len(sender.sent) >= 5,
-                                rate_per_second=100_000, concurrency=2)
+    stats = dispatch_until_idle(sender, clock.now,
+                                DispatchSettings(batch_size=10, rate_per_second=100_000, concurrency=2),
+                                should_stop=lambda: len(sender.sent) >= 5)
 
     assert stats.sent == len(sender.sent) >= 5
     assert stats.sent + stats.released == stats.claimed
@@ -134,7 +136,8 @@ def test_a_message_whose_lease_runs_short_while_it_waits_is_released_not_sent(ap
     sender = FakeSender()
     times = iter([now])  # the claim at `now`; by the time the send would start, 45 s have passed
 
-    stats = dispatch_once(sender, lambda: next(times, now + timedelta(seconds=45)), lease_seconds=60, **FAST)
+    clock_ticks = lambda: next(times, now + timedelta(seconds=45))  # noqa: E731
+    stats = dispatch_once(sender, clock_ticks, replace(FAST, lease_seconds=60))
 
     row = fresh(message.id)
     assert (stats.claimed, stats.released, sender.sent) == (1, 1, [])

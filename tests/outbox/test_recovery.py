@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from ekatra import clock
 from ekatra.config import SANDBOX_SMS_FROM
-from ekatra.outbox.dispatch import dispatch_once
+from ekatra.outbox.dispatch import DispatchSettings, dispatch_once
 from ekatra.outbox.recovery import recover_expired_leases
 from ekatra.outbox.twilio import TwilioSender, twilio_client
 from tests.outbox.conftest import impatient_sender
 from tests.outbox.factories import add_message, fresh
 
-FAST = {"rate_per_second": 100_000, "concurrency": 4}
+FAST = DispatchSettings(rate_per_second=100_000, concurrency=4)
 
 
 def stranded(now, **fields):
@@ -28,7 +29,7 @@ def test_a_message_the_provider_already_has_is_marked_sent_with_its_sid_and_not_
     message = stranded(now, to="+919812345678", body="Day 1")
 
     stats = recover_expired_leases(sender, now)
-    dispatch_once(sender, lambda: now, **FAST)
+    dispatch_once(sender, lambda: now, FAST)
 
     row = fresh(message.id)
     assert (stats.found_sent, stats.requeued) == (1, 0)
@@ -46,7 +47,7 @@ def test_a_message_the_provider_never_got_is_sent_once(app, sender, sandbox):
     assert (stats.found_sent, stats.requeued) == (0, 1)
     assert fresh(message.id).status == "pending"
 
-    dispatch_once(sender, lambda: now, **FAST)
+    dispatch_once(sender, lambda: now, FAST)
     row = fresh(message.id)
     assert (row.status, row.attempts) == ("sent", 2)
     assert [m["body"] for m in sandbox.messages("+919812345678")] == ["Day 2", "Day 1"]
@@ -59,7 +60,7 @@ def test_a_sid_already_recorded_on_another_row_is_not_claimed_twice(app, sender,
     message = stranded(now, to="+919812345678", body="Same text")
 
     assert recover_expired_leases(sender, now).requeued == 1
-    dispatch_once(sender, lambda: now, **FAST)
+    dispatch_once(sender, lambda: now, FAST)
     assert fresh(message.id).provider_sid not in (None, sid)
 
 
@@ -91,12 +92,12 @@ def test_a_timed_out_send_the_provider_accepted_is_found_instead_of_sent_again(a
     sender = impatient_sender(sandbox, timeout_seconds=0.3)
     message = add_message(due_at=now)
 
-    stats = dispatch_once(sender, lambda: now, lease_seconds=5, **FAST)
+    stats = dispatch_once(sender, lambda: now, replace(FAST, lease_seconds=5))
     assert (stats.retried, fresh(message.id).status) == (1, "sending")
     assert sandbox.wait_for(1, timeout=10)
 
     recover_expired_leases(sender, now + timedelta(minutes=10))
-    dispatch_once(sender, lambda: now + timedelta(minutes=10), lease_seconds=5, **FAST)
+    dispatch_once(sender, lambda: now + timedelta(minutes=10), replace(FAST, lease_seconds=5))
 
     row = fresh(message.id)
     assert (row.status, row.provider_sid) == ("sent", sandbox.messages()[0]["sid"])

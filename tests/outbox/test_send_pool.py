@@ -8,10 +8,11 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from ekatra import clock
+from ekatra.outbox.dispatch import DispatchSettings
 from ekatra.outbox.fakes import FakeSender
 from ekatra.outbox.sending import SendPool
+from ekatra.worker import Worker
 from scheduler.__main__ import stop
-from scheduler.jobs import Worker
 
 
 def _pool_threads(pool: SendPool) -> list[threading.Thread]:
@@ -52,7 +53,8 @@ def test_a_failing_piece_of_work_does_not_end_its_thread():
 
 
 def test_a_worker_keeps_one_pool_across_runs_and_stopping_ends_its_threads():
-    worker = Worker.for_this_process(clock.now(), sender=FakeSender(), send_concurrency=3)
+    worker = Worker.for_this_process(clock.now(), sender=FakeSender(),
+                                     settings=DispatchSettings(concurrency=3))
     pool = worker.send_pool()
     assert worker.send_pool() is pool, "the same threads serve the next dispatch run"
     assert len(_pool_threads(pool)) == 3
