@@ -521,6 +521,7 @@ def finalise(cohort: Cohort, *, settings: Settings, now: datetime) -> None:
             cadence=cohort.cadence,
             interval=cohort.interval_minutes,
             now=now,
+            whatsapp_opener_content_sid=settings.whatsapp_opener_content_sid,
         )
         cohort.delivery_id = delivery.id
         cohort.state, cohort.finalised_at, cohort.updated_at = FINALISED, now, now

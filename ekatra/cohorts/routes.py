@@ -102,6 +102,7 @@ def settings() -> Settings:
         invite_days=config["COHORT_INVITE_DAYS"],
         sponsor_days=config["COHORT_SPONSOR_LINK_DAYS"],
         upload_max_bytes=config["COHORT_UPLOAD_MAX_BYTES"],
+        whatsapp_opener_content_sid=config["WHATSAPP_OPENER_CONTENT_SID"],
     )
 
 

@@ -133,6 +133,7 @@ class Settings:
     invite_days: int = 30
     sponsor_days: int = 30
     upload_max_bytes: int = 5 * 1024 * 1024
+    whatsapp_opener_content_sid: str = ""  # the deployment's opener, for the cohort's delivery
     mails: list = field(default_factory=list)  # (to, subject, body) to send after the commit
 
     def student_link(self, enrollment: CohortEnrollment, page: str = "") -> str:
