@@ -3,7 +3,8 @@
 Queue (`enqueue` one message, `enqueue_for` a day's parts for many learners at once), and
 change what is not sent yet: `cancel_unsent` (a delivery stopped, learners left), `skip_unsent`
 (a phone opted out), `hold` / `release` (a delivery paused and resumed), `forget_skipped`
-(an opted-in learner's skipped days are planned again), `erase` (a partner deletes a learner),
+(an opted-in learner's skipped days are planned again), `cancel_messages` (reminders and notices
+no longer wanted), `erase` (a partner deletes a learner),
 `forget_questions` (questions deleted), `release_window` / `hold_window_closed` (a WhatsApp
 learner's customer-service window opened or closed, see `whatsapp`). Claims and their outcomes
 are in `claims`, status callbacks in `status`. Every verb runs in the caller's transaction (no
@@ -208,6 +209,13 @@ def cancel_unsent(now: datetime, *, delivery_id: int | None = None, enrollment_i
     """The delivery stopped, or these enrollments' learners left: their unsent messages are
     `cancelled`. `enrollment_ids`: ids, or a SELECT of them."""
     return _end_unsent(_whose(delivery_id, enrollment_ids), CANCELLED, STOPPED_REASON, now)
+
+
+def cancel_messages(message_ids, now: datetime) -> int:
+    """These messages are no longer wanted (a reminder whose question was answered, a notice whose
+    learner came back): the unsent ones are `cancelled`, one being sent is marked (and cancelled if
+    it comes back unsent). `message_ids`: ids, or a SELECT of them. How many ended."""
+    return _end_unsent([messages.c.id.in_(message_ids)], CANCELLED, STOPPED_REASON, now)
 
 
 def skip_unsent(phone: str, channel: str, now: datetime) -> int:
