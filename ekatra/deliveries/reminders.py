@@ -318,11 +318,10 @@ def pause_silent(delivery: Delivery, day_number: int, due_here, now: datetime,
                   .select_from(Enrollment).join(Student, Student.id == Enrollment.student_id)
                   .where(due_here, silent))
     outbox.enqueue_for(recipients, day_number, [notice], now)
-    noticed = exists().where(Message.enrollment_id == Enrollment.id, Message.day_number == day_number,
-                             Message.part == NOTICE_PART)
-    paused_ids = select(Enrollment.id).where(due_here, noticed)
+    paused_ids = (select(Enrollment.id).join(Student, Student.id == Enrollment.student_id)
+                  .where(due_here, silent))
     outbox.cancel_messages(_unsent_reminders(Message.enrollment_id.in_(paused_ids)), now)
-    return db.session.execute(update(Enrollment).where(due_here, noticed)
+    return db.session.execute(update(Enrollment).where(Enrollment.id.in_(paused_ids))
                               .values(status=PAUSED_SILENT, next_due_at=None, updated_at=now),
                               execution_options={"synchronize_session": False}).rowcount
 
