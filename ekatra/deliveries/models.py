@@ -57,7 +57,8 @@ class Delivery(db.Model):
     planning_error: Mapped[str | None] = mapped_column(String(PLANNING_ERROR_MAX_CHARS))
     planning_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminder_after_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [120])
-    reminder_quiet_hours: Mapped[str | None] = mapped_column(String(11), default="21:00-08:00")
+    # No Python default: an explicit None (no quiet hours) must stay None; create_delivery sets it.
+    reminder_quiet_hours: Mapped[str | None] = mapped_column(String(11))
     pause_after_silent_days: Mapped[int] = mapped_column(default=3)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -313,6 +313,8 @@ def test_reminder_settings_are_shown_changed_and_validated(app, author):
     assert changed.get_json() == {"message": "success", "status": "SCHEDULED", "reminders": {
         "after_minutes": [30, 90], "quiet_hours": "22:30-06:00", "pause_after_silent_days": 3}}
     assert author.get(path).get_json()["reminders"]["after_minutes"] == [30, 90]
+    no_quiet = author.put(path, json={"reminders": {"quiet_hours": None}})
+    assert author.get(path).get_json()["reminders"]["quiet_hours"] is None, no_quiet.get_json()
     paused = author.put(path, json={"action": "PAUSE", "reminders": {"after_minutes": []}})
     assert paused.get_json()["status"] == "PAUSED" and paused.get_json()["reminders"]["after_minutes"] == []
 
