@@ -39,6 +39,7 @@ DATABASE_POOL_RECYCLE_SECONDS = 1800
 DEFAULT_OPT_OUT_KEYWORDS = "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT,REVOKE,OPTOUT,रोकें,रोको,बंद"
 DEFAULT_OPT_IN_KEYWORDS = "START,UNSTOP,YES,शुरू"
 DEFAULT_HELP_KEYWORDS = "HELP,INFO,मदद"
+DEFAULT_RESUME_KEYWORDS = "RESUME,फिर से शुरू,जारी रखें,जारी"  # a learner paused for silence resumes
 DEFAULT_HELP_TEXT = ("Ekatra: answer a question by replying to it. Reply STOP to stop all messages, "
                      "START to get them again.")
 DEFAULT_BOOLEAN_YES_WORDS = "हाँ,हां,हा,जी,जी हाँ,जी हां,han,haan"
@@ -261,6 +262,7 @@ class Config:
         self.OPT_IN_KEYWORDS = _words(env.get("OPT_IN_KEYWORDS", DEFAULT_OPT_IN_KEYWORDS))
         self.HELP_KEYWORDS = _words(env.get("HELP_KEYWORDS", DEFAULT_HELP_KEYWORDS))
         self.HELP_TEXT = env.get("HELP_TEXT", DEFAULT_HELP_TEXT)
+        self.RESUME_KEYWORDS = _words(env.get("RESUME_KEYWORDS", DEFAULT_RESUME_KEYWORDS))
         self.BOOLEAN_YES_WORDS = _words(env.get("BOOLEAN_YES_WORDS", DEFAULT_BOOLEAN_YES_WORDS))
         self.BOOLEAN_NO_WORDS = _words(env.get("BOOLEAN_NO_WORDS", DEFAULT_BOOLEAN_NO_WORDS))
 

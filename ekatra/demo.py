@@ -1,8 +1,9 @@
 """`ekatra demo` and `ekatra serve`: web, worker and Twilio sandbox in one process.
 
 `demo` adds a demo author, a three-day course (day 3 in Hindi), three learners in three
-timezones (one on WhatsApp) and a delivery with a one-minute cadence, then prints each
-message as the sandbox receives it. The sandbox keeps WhatsApp's window (WHATSAPP_WINDOW_SECONDS):
+timezones (one on WhatsApp) and a delivery with a day every three minutes and a reminder one
+minute after an unanswered question (no quiet hours, so one arrives whatever the hour), then
+prints each message as the sandbox receives it. The sandbox keeps WhatsApp's window (WHATSAPP_WINDOW_SECONDS):
 the WhatsApp learner, who never wrote, first gets the opener template; in the demo they tap its
 button a few seconds later and the day follows (questions with quick-reply buttons). `serve`
 is the same without the demo data and without the automatic taps.
@@ -27,6 +28,8 @@ from ekatra.partners.headers import add_underscore_headers
 
 DEMO_EMAIL = "demo@ekatra.local"
 DEMO_PASSWORD = "demo-password"
+DEMO_INTERVAL_MINUTES = 3
+DEMO_REMINDERS = {"after_minutes": [1], "quiet_hours": None, "pause_after_silent_days": 0}
 
 SAMPLE_COURSE = {
     "name": "Money basics",
@@ -103,14 +106,16 @@ def seed_demo_data(now) -> tuple[int, int, int]:
 
 
 def start_demo_delivery(author_id: int, course_id: int, group_id: int, now) -> int:
-    """A delivery of the sample course starting in a few seconds, one day a minute."""
+    """A delivery of the sample course starting in a few seconds, a day every three minutes, with a
+    reminder one minute after an unanswered question."""
     from ekatra.auth.services import Actor
     from ekatra.deliveries import services as deliveries
 
     start = (now + timedelta(seconds=5)).replace(microsecond=0)
     delivery = deliveries.create_delivery(Actor(author_id), group_id, course_id,
                                           schedule_at=start.isoformat(), timezone=None,
-                                          cadence="minutes", interval=1, now=now)
+                                          cadence="minutes", interval=DEMO_INTERVAL_MINUTES, now=now,
+                                          reminders=DEMO_REMINDERS)
     return delivery.id
 
 
@@ -234,8 +239,9 @@ def demo_command(app, host: str, port: int, sandbox_port: int):
     delivery_id = start_demo_delivery(author_id, course_id, group_id, clock.now())
     run_all_in_one(app, host, port, sandbox_port, [
         f"Demo login:      {DEMO_EMAIL} / {DEMO_PASSWORD}",
-        f"Delivery {delivery_id}: course {course_id} to group {group_id}, one day a minute "
-        "(day 1 in a few seconds, day 3 about two minutes later).",
+        f"Delivery {delivery_id}: course {course_id} to group {group_id}, a day every three minutes "
+        "(day 1 in a few seconds, day 3 about six minutes later).",
+        "Leave a question unanswered: a reminder repeats it one minute later.",
         "WhatsApp (Kofi): outside the 24-hour window the opener template goes first; Kofi taps",
         "its Start button and the day follows. Tap buttons yourself on the sandbox page.",
         "Messages arrive below as the sandbox receives them:",

@@ -1,9 +1,11 @@
-"""`ekatra bench plan`: how fast the planner turns one due day into outbox rows."""
+"""`ekatra bench plan`: how fast the planner turns one due day into outbox rows, and then plans a
+reminder for every learner who left the day's question unanswered."""
 
 from __future__ import annotations
 
 import multiprocessing
 import time
+from datetime import timedelta
 
 import click
 
@@ -49,6 +51,7 @@ def run_plan(learners: int, timezones: int, database: str | None) -> dict:
             stats = plan_due_days(now)
             seconds = time.perf_counter() - started
             rss_after = peak_rss_mb()
+            reminders = _time_reminders(now)
             db.session.remove()
             db.engine.dispose()
     return {
@@ -60,7 +63,36 @@ def run_plan(learners: int, timezones: int, database: str | None) -> dict:
         "peak_rss_growth_mb": round(rss_after - rss_before, 1),
         "memory_method": "resource.getrusage(RUSAGE_SELF).ru_maxrss, before and after plan_due_days",
         "problems": stats.problems,
+        **reminders,
     }
+
+
+REMINDER_AFTER_MINUTES = 120
+
+
+def _time_reminders(now) -> dict:
+    """Day 1 went out two hours ago and nobody answered: time the tick that plans a reminder for
+    every learner (no quiet hours, so all of them), then a tick with nothing new to plan."""
+    from sqlalchemy import update
+
+    from ekatra.deliveries.models import Delivery
+    from ekatra.deliveries.planner import plan_due_days
+    from ekatra.extensions import db
+    from ekatra.outbox import services as outbox
+
+    sent_at = now - timedelta(minutes=REMINDER_AFTER_MINUTES, seconds=1)
+    outbox.mark_unsent_sent(sent_at)
+    db.session.execute(update(Delivery).values(reminder_after_minutes=[REMINDER_AFTER_MINUTES],
+                                               reminder_quiet_hours=None))
+    db.session.commit()
+    started = time.perf_counter()
+    stats = plan_due_days(now)
+    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    plan_due_days(now + timedelta(seconds=5))
+    again = time.perf_counter() - started
+    return {"reminders_written": stats.reminders, "reminders_seconds": round(seconds, 3),
+            "reminders_next_tick_seconds": round(again, 3)}
 
 
 @click.command("plan")

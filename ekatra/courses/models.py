@@ -29,6 +29,8 @@ class Course(db.Model):
     # The course's own approved WhatsApp templates (HX…), instead of the deployment's.
     whatsapp_opener_content_sid: Mapped[str | None] = mapped_column(String(34))
     whatsapp_quick_replies: Mapped[dict | None] = mapped_column(JSON)  # {"boolean"|"choice2"|"choice3": sid}
+    # What a reminder says before it repeats the open question; None: the course language's default.
+    reminder_lead_in: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

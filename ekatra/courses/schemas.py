@@ -10,6 +10,7 @@ from ekatra.courses.question_types import (
     QuestionProblem,
     settle_question,
 )
+from ekatra.rendering.reminders import MAX_LEAD_IN_CHARS
 from ekatra.schemas import BaseSchema, MessageSchema
 
 MAX_DAYS = 1000
@@ -178,6 +179,10 @@ class CourseFields(BaseSchema):
             "description": "This course's quick-reply templates for WhatsApp questions, by kind: "
                            "`boolean` (Yes/No), `choice2`, `choice3` (one button per option).",
             "example": {"boolean": "HX0123456789abcdef0123456789abcdef"}})
+    reminder_lead_in = Trimmed(allow_none=True, validate=validate.Length(max=MAX_LEAD_IN_CHARS), metadata={
+        "description": "What a reminder says before it repeats the unanswered question; default (null): "
+                       "a short line in the course's language (English, Hindi).",
+        "example": "Just checking in: we would love your answer."})
     days = fields.List(fields.Nested(DaySchema), allow_none=True,
                        validate=validate.Length(max=MAX_DAYS))
 

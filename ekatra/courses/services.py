@@ -49,11 +49,12 @@ CHANGED_CONCURRENTLY = "The course was changed at the same time; try again."
 
 def create_course(actor: Actor, *, name: str, author: str, description: str, language: str,
                   days: list[dict], now: datetime, whatsapp_opener_content_sid: str | None = None,
-                  whatsapp_quick_replies: dict | None = None) -> Course:
+                  whatsapp_quick_replies: dict | None = None, reminder_lead_in: str | None = None) -> Course:
     """A new course owned by `actor`; its days are numbered 1..N in the order given."""
     course = Course(owner_id=actor.author_id, name=name, author=author, description=description,
                     language=language, whatsapp_opener_content_sid=whatsapp_opener_content_sid,
-                    whatsapp_quick_replies=whatsapp_quick_replies, created_at=now, updated_at=now,
+                    whatsapp_quick_replies=whatsapp_quick_replies, reminder_lead_in=reminder_lead_in,
+                    created_at=now, updated_at=now,
                     days=[build_day(number, day) for number, day in enumerate(days, 1)])
     with transaction(CHANGED_CONCURRENTLY):
         db.session.add(course)
@@ -69,7 +70,7 @@ _courses, _days, _questions = Course.__table__, Day.__table__, Question.__table_
 # statement building); SQLAlchemy compiles each once per engine.
 _COURSE = (select(_courses.c.id, _courses.c.owner_id, _courses.c.name, _courses.c.author,
                   _courses.c.description, _courses.c.language, _courses.c.whatsapp_opener_content_sid,
-                  _courses.c.whatsapp_quick_replies)
+                  _courses.c.whatsapp_quick_replies, _courses.c.reminder_lead_in)
            .where(_courses.c.id == bindparam("course_id")))
 _DAYS_AND_QUESTIONS = (
     select(_days.c.number, _days.c.text.label("day_text"), _questions.c.id,
@@ -109,7 +110,7 @@ def update_course(actor: Actor, course_id: int, changes: dict, now: datetime) ->
     course = find_course(actor, course_id)
     with transaction(CHANGED_CONCURRENTLY):
         for name in ("name", "author", "description", "language", "whatsapp_opener_content_sid",
-                     "whatsapp_quick_replies"):
+                     "whatsapp_quick_replies", "reminder_lead_in"):
             if name in changes:
                 setattr(course, name, changes[name])
         first = last_day_number(course) + 1

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ekatra.extensions import UTCDateTime, db
 
 SCHEDULED, PAUSED, STOPPED, COMPLETED = "scheduled", "paused", "stopped", "completed"
 ACTIVE, SUSPENDED, FINISHED, REMOVED = "active", "suspended", "finished", "removed"
+PAUSED_SILENT = "paused_silent"
+LIVE_ENROLLMENTS = (ACTIVE, SUSPENDED, PAUSED_SILENT)  # not finished or removed: the delivery goes on
 PLANNING_ERROR_MAX_CHARS = 500
 
 
@@ -30,6 +32,11 @@ class Delivery(db.Model):
     `planning_error` / `planning_failed_at`: why and when the planner's last attempt at this
     delivery failed (its work was undone; the other deliveries went on). The planner tries
     again each tick and clears both once planning succeeds.
+
+    Reminders (`ekatra.deliveries.reminders`): `reminder_after_minutes`, up to five increasing
+    delays after an unanswered question was sent ([] : none); `reminder_quiet_hours`,
+    "HH:MM-HH:MM" in each learner's own timezone (None: none); `pause_after_silent_days`, the
+    due days a learner may stay silent before they are paused (0: never).
     """
 
     __tablename__ = "deliveries"
@@ -49,6 +56,10 @@ class Delivery(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     planning_error: Mapped[str | None] = mapped_column(String(PLANNING_ERROR_MAX_CHARS))
     planning_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_after_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [120])
+    # No Python default: an explicit None (no quiet hours) must stay None; create_delivery sets it.
+    reminder_quiet_hours: Mapped[str | None] = mapped_column(String(11))
+    pause_after_silent_days: Mapped[int] = mapped_column(default=3)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -63,6 +74,10 @@ class Enrollment(db.Model):
     `next_day` is the next day to plan and `next_due_at` (UTC) when it falls due.
     - `active`: planned as days fall due.
     - `suspended`: the phone opted out; resumes at the next unsent day after START.
+    - `paused_silent`: the learner wrote nothing for the delivery's `pause_after_silent_days`
+      due days; the planner paused them at the next due day (`next_day` stays that day, sent a
+      "reply RESUME" notice instead, `next_due_at` is None). The learner's next message (any)
+      or an author's RESUME makes them `active`, due at once (`deliveries.reminders`).
     - `finished`: every day has been planned. Never planned again.
     - `removed`: the student left the group; unsent messages were cancelled. Final.
     """
@@ -83,6 +98,7 @@ class Enrollment(db.Model):
     next_day: Mapped[int] = mapped_column(default=1)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default=ACTIVE)
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last out of `paused_silent`
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

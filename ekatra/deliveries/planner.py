@@ -15,11 +15,12 @@ from sqlalchemy import and_, case, exists, func, literal, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from ekatra.courses.models import Course, Day
-from ekatra.deliveries import openers, planning
+from ekatra.deliveries import openers, planning, reminders
 from ekatra.deliveries.models import (
     ACTIVE,
     COMPLETED,
     FINISHED,
+    LIVE_ENROLLMENTS,
     PLANNING_ERROR_MAX_CHARS,
     REMOVED,
     SCHEDULED,
@@ -30,10 +31,9 @@ from ekatra.deliveries.models import (
 from ekatra.extensions import db, dialect_insert
 from ekatra.groups.models import Student
 from ekatra.outbox import services as outbox
-from ekatra.outbox.models import WINDOW_CLOSED_REASON, Message
+from ekatra.outbox.models import Message
 from ekatra.outbox.optouts import opted_out
-from ekatra.outbox.twilio import WHATSAPP
-from ekatra.outbox.whatsapp import WhatsAppSettings, is_open
+from ekatra.outbox.whatsapp import WhatsAppSettings, hold_if_closed
 from ekatra.rendering.parts import Part, day_parts, question_part
 from ekatra.transactions import transaction
 from ekatra.webhooks import audience
@@ -60,6 +60,8 @@ class PlanStats:
     completed: int = 0
     skipped_locked: bool = False
     openers: int = 0
+    reminders: int = 0
+    paused_silent: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -121,7 +123,7 @@ def withdraw_removed_students(delivery: Delivery, now: datetime) -> int:
     """Enrollments whose student was deleted: mark removed, cancel their unsent messages."""
     gone = select(Enrollment.id).where(Enrollment.delivery_id == delivery.id,
                                        Enrollment.student_id.is_(None),
-                                       Enrollment.status.in_((ACTIVE, SUSPENDED)))
+                                       Enrollment.status.in_(LIVE_ENROLLMENTS))
     outbox.cancel_unsent(now, enrollment_ids=gone)
     return _write(
         update(Enrollment).where(Enrollment.id.in_(gone))
@@ -141,8 +143,7 @@ def _insert_parts(delivery: Delivery, day_number: int, parts: list[Part], now: d
                   whatsapp: WhatsAppSettings, *where) -> int:
     """Every part for every due enrollment matching `where`, due at its enrollment's instant; a
     WhatsApp learner's `held` (`window_closed`) when their window is closed (the opener goes)."""
-    window_closed = case((and_(Student.channel == WHATSAPP, ~is_open(Student.phone, whatsapp.sender, now)),
-                          literal(WINDOW_CLOSED_REASON)), else_=None)
+    window_closed = hold_if_closed(Student.channel, Student.phone, whatsapp.sender, now)
     recipients = (select(Enrollment.id, literal(delivery.id), Student.channel, Student.phone,
                          Enrollment.next_due_at, window_closed)
                   .select_from(Enrollment).join(Student, Student.id == Enrollment.student_id).where(*where))
@@ -214,6 +215,7 @@ def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats,
         due_here = and_(Enrollment.delivery_id == delivery.id, Enrollment.status == ACTIVE,
                         Enrollment.next_day == day_number, Enrollment.next_due_at <= now,
                         Enrollment.student_id.is_not(None))
+        stats.paused_silent += reminders.pause_silent(delivery, day_number, due_here, now, whatsapp)
         day = days.get(day_number)
         if day is not None:
             stats.messages += carry_over_question(delivery, days.get(day_number - 1), day_number, now,
@@ -237,7 +239,7 @@ def complete_if_done(delivery: Delivery, now: datetime) -> bool:
     """COMPLETED once every enrollment is finished or removed."""
     open_enrollments = db.session.scalar(
         select(func.count()).select_from(Enrollment).where(
-            Enrollment.delivery_id == delivery.id, Enrollment.status.in_((ACTIVE, SUSPENDED))))
+            Enrollment.delivery_id == delivery.id, Enrollment.status.in_(LIVE_ENROLLMENTS)))
     if open_enrollments:
         return False
     delivery.status, delivery.completed_at, delivery.updated_at = COMPLETED, now, now
@@ -289,6 +291,7 @@ def _plan_one(delivery: Delivery, now: datetime, stats: PlanStats, whatsapp: Wha
             stats.removed += withdraw_removed_students(delivery, now)
             plan_delivery(delivery, now, stats, whatsapp)
             stats.completed += complete_if_done(delivery, now)
+            stats.reminders += reminders.plan_for(delivery, now, whatsapp)
             if delivery.planning_error is not None or delivery.planning_failed_at is not None:
                 delivery.planning_error = delivery.planning_failed_at = None
     except Exception as problem:
@@ -306,9 +309,22 @@ def _plan_one(delivery: Delivery, now: datetime, stats: PlanStats, whatsapp: Wha
         db.session.expire(delivery)
 
 
+def _remind_one(delivery: Delivery, now: datetime, stats: PlanStats, whatsapp: WhatsAppSettings) -> None:
+    """A completed delivery's reminders, in a SAVEPOINT: a problem is logged and undoes only this."""
+    try:
+        with db.session.begin_nested():
+            stats.reminders += reminders.plan_for(delivery, now, whatsapp)
+    except Exception as problem:
+        if isinstance(problem, DBAPIError) and problem.connection_invalidated:
+            raise
+        log.error("reminders of delivery %s not planned", delivery.id, exc_info=True)
+        stats.problems.append(f"delivery {delivery.id} reminders: {type(problem).__name__}: {problem}")
+
+
 def plan_due_days(now: datetime, whatsapp: WhatsAppSettings = NO_WHATSAPP_SETTINGS) -> PlanStats:
-    """The planner's tick: enroll late joiners, withdraw removed students, plan due days,
-    complete finished deliveries, queue the WhatsApp openers of days held for a closed window
+    """The planner's tick: enroll late joiners, withdraw removed students, pause silent learners,
+    plan due days, complete finished deliveries, queue due reminders (`reminders`), queue the
+    WhatsApp openers of days held for a closed window
     (`openers.queue_openers`). One transaction, with a savepoint per delivery: one delivery
     that fails never stops the others (see `_plan_one`)."""
     stats = PlanStats()
@@ -319,8 +335,12 @@ def plan_due_days(now: datetime, whatsapp: WhatsAppSettings = NO_WHATSAPP_SETTIN
         # Locked (PostgreSQL): a PAUSE or STOP of a delivery being planned waits for this tick and
         # then holds or cancels what it queued; one already being paused is left for the next tick.
         running = select(Delivery).where(Delivery.status == SCHEDULED).with_for_update(skip_locked=True)
-        for delivery in db.session.scalars(running).all():
+        planned = db.session.scalars(running).all()
+        for delivery in planned:
             stats.deliveries += 1
             _plan_one(delivery, now, stats, whatsapp)
+        for delivery in reminders.recently_completed(now):  # their last questions may be open
+            if delivery not in planned:
+                _remind_one(delivery, now, stats, whatsapp)
         stats.openers = openers.queue_openers(now, whatsapp.opener_content_sid)
     return stats

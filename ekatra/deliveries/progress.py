@@ -1,4 +1,5 @@
-"""Learners' progress through a delivery: days sent and delivered, answers, last reply, opt-out.
+"""Learners' progress through a delivery: days sent and delivered, answers, last reply, opt-out,
+state and reminders; and per delivery whether reminders work (response rates before and after).
 
 Read-only; a few grouped queries per delivery, whatever the number of learners.
 """
@@ -8,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from ekatra import spreadsheets
 from ekatra.auth.services import Actor
 from ekatra.courses.models import Day
-from ekatra.deliveries.models import Delivery, Enrollment
+from ekatra.deliveries.models import PAUSED_SILENT, Delivery, Enrollment
+from ekatra.deliveries.reminders import reminders_sent
 from ekatra.deliveries.services import answer_counts, find_delivery
 from ekatra.extensions import db
 from ekatra.groups.models import Student
@@ -31,7 +33,7 @@ FIRST_PART = "content-1"
 
 CSV_COLUMNS = ("delivery_id", "student_id", "name", "number", "channel", "enrollment_status", "days_sent",
                "days_delivered", "questions_answered", "answers_correct", "last_reply", "last_reply_at",
-               "opted_out")
+               "opted_out", "state", "reminders_sent")
 
 
 @dataclass
@@ -42,6 +44,7 @@ class DeliveryProgress:
     status: str
     days: int
     learners: list[dict] = field(default_factory=list)
+    reminder_effect: dict = field(default_factory=dict)
 
     @property
     def totals(self) -> dict:
@@ -53,6 +56,8 @@ class DeliveryProgress:
                 "questions_answered": sum(learner["questions_answered"] for learner in learners),
                 "answers_correct": sum(learner["answers_correct"] for learner in learners),
                 "opted_out": sum(learner["opted_out"] for learner in learners),
+                "paused_silent": sum(learner["state"] == PAUSED_SILENT for learner in learners),
+                "reminders": self.reminder_effect,
                 "completion_percent": round(100 * sent / possible, 1) if possible else 0.0}
 
 
@@ -82,6 +87,37 @@ def day_counts(enrollment_ids) -> dict[int, DayCounts]:
     return counts
 
 
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def reminder_effect(delivery_id: int) -> dict:
+    """Whether reminders work in this delivery: of the questions asked, how many were answered
+    before any reminder; of those reminded, how many were answered after the first reminder."""
+    is_question = and_(Message.part.like("question-%"), Message.sent_at.is_not(None))
+    is_reminder = and_(Message.part.like("reminder-%"), Message.sent_at.is_not(None))
+    asked = (select(Message.enrollment_id, Message.question_id,
+                    func.min(case((is_question, Message.sent_at), else_=None)).label("asked_at"),
+                    func.min(case((is_reminder, Message.sent_at), else_=None)).label("reminded_at"),
+                    func.sum(case((is_reminder, 1), else_=0)).label("reminders"))
+             .where(Message.delivery_id == delivery_id, Message.question_id.is_not(None))
+             .group_by(Message.enrollment_id, Message.question_id).subquery())
+    answered = Answer.answered_at.is_not(None)
+    before = and_(answered, or_(asked.c.reminded_at.is_(None), Answer.answered_at < asked.c.reminded_at))
+    after = and_(answered, asked.c.reminded_at.is_not(None), Answer.answered_at >= asked.c.reminded_at)
+    row = db.session.execute(
+        select(func.count(asked.c.asked_at), func.count(asked.c.reminded_at),
+               func.sum(case((and_(asked.c.asked_at.is_not(None), before), 1), else_=0)),
+               func.sum(case((after, 1), else_=0)), func.sum(asked.c.reminders))
+        .select_from(asked.outerjoin(Answer, and_(Answer.enrollment_id == asked.c.enrollment_id,
+                                                  Answer.question_id == asked.c.question_id)))).one()
+    questions, reminded, answered_before, answered_after, sent = (value or 0 for value in row)
+    return {"reminders_sent": sent, "questions_asked": questions, "answered_before_reminder": answered_before,
+            "response_rate_before_reminders": _percent(answered_before, questions),
+            "questions_reminded": reminded, "answered_after_reminder": answered_after,
+            "response_rate_after_reminders": _percent(answered_after, reminded)}
+
+
 def _last_answers(delivery_id: int) -> dict[int, tuple[str, object]]:
     """enrollment id → (text, answered_at) of the learner's latest answer in this delivery.
 
@@ -105,8 +141,9 @@ def _progress(delivery: Delivery) -> DeliveryProgress:
     # Whether the phone opted out (it holds for every author); never why, when or with what text.
     opted_out = opted_out_pairs(student.phone for _, student in rows if student)
     replies = _last_answers(delivery.id)
+    reminded = reminders_sent(select(Enrollment.id).where(Enrollment.delivery_id == delivery.id))
     progress = DeliveryProgress(delivery.id, delivery.course_id, delivery.group_id, delivery.status.upper(),
-                                days)
+                                days, reminder_effect=reminder_effect(delivery.id))
     for enrollment, student in rows:
         key = (student.phone, student.channel) if student else None
         last_reply, last_reply_at = replies.get(enrollment.id, (None, None))
@@ -118,7 +155,9 @@ def _progress(delivery: Delivery) -> DeliveryProgress:
             "enrollment_status": enrollment.status, "days_sent": received.sent,
             "days_delivered": received.delivered,
             "questions_answered": answered, "answers_correct": correct, "last_reply": last_reply,
-            "last_reply_at": last_reply_at, "opted_out": key in opted_out})
+            "last_reply_at": last_reply_at, "opted_out": key in opted_out,
+            "state": "opted_out" if key in opted_out else enrollment.status,
+            "reminders_sent": reminded.get(enrollment.id, 0)})
     return progress
 
 

@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from ekatra import clock, spreadsheets
 from ekatra.auth.tokens import author_required, current_actor
-from ekatra.deliveries import progress, services
+from ekatra.deliveries import progress, reminders, services
 from ekatra.deliveries.schemas import (
     DeliveryActionResultSchema,
     DeliveryActionSchema,
@@ -18,6 +18,7 @@ from ekatra.deliveries.schemas import (
     DeliveryProgressSchema,
     DeliveryScheduleSchema,
     GroupProgressSchema,
+    LearnerResumedSchema,
     MessagesPageSchema,
     MessagesQueryArgsSchema,
     ProgressQueryArgsSchema,
@@ -41,7 +42,7 @@ class DeliveryCreate(MethodView):
         delivery = services.create_delivery(
             current_actor(), group_id, course_id, **body, now=clock.now(),
             whatsapp_opener_content_sid=current_app.config["WHATSAPP_OPENER_CONTENT_SID"])
-        return {"message": "success", "id": delivery.id}
+        return {"message": "success", "id": delivery.id, "reminders": reminders.settings_of(delivery)}
 
 
 @blp.route("/delivery/<int:delivery_id>")
@@ -56,12 +57,27 @@ class DeliveryById(MethodView):
 
     @blp.arguments(DeliveryActionSchema, example={"action": "PAUSE"})
     @blp.response(200, DeliveryActionResultSchema)
+    @blp.alt_response(400, description="Invalid reminder settings (the errors name the field)")
     @blp.alt_response(409, description="Not possible in the delivery's state (e.g. RESUME after STOP)")
     @author_required()
     def put(self, body, delivery_id):
-        """Pause, resume or stop a delivery"""
-        delivery = services.change_status(current_actor(), delivery_id, body["action"], clock.now())
-        return {"message": "success", "status": delivery.status.upper()}
+        """Pause, resume or stop a delivery, or change its reminders"""
+        delivery = services.change_delivery(current_actor(), delivery_id, clock.now(), **body)
+        return {"message": "success", "status": delivery.status.upper(),
+                "reminders": reminders.settings_of(delivery)}
+
+
+@blp.route("/delivery/<int:delivery_id>/students/<int:student_id>/resume")
+class LearnerResume(MethodView):
+    @blp.response(200, LearnerResumedSchema)
+    @blp.alt_response(404, description="Delivery or student not found")
+    @blp.alt_response(409, description="The learner is not paused for silence")
+    @author_required()
+    def post(self, delivery_id, student_id):
+        """Resume a learner paused for silence: their missed day goes out at once"""
+        enrollment = services.resume_learner(current_actor(), delivery_id, student_id, clock.now())
+        return {"message": "success", "student_id": enrollment.student_id, "state": enrollment.status,
+                "next_due_at": enrollment.next_due_at}
 
 
 @blp.route("/retrieve-deliveries")

@@ -4,14 +4,42 @@ from __future__ import annotations
 
 import json
 
-from marshmallow import fields, pre_load, validate
+from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
+from ekatra.deliveries import reminders
 from ekatra.schemas import BaseSchema, MessageSchema
 
 CADENCES = ("daily", "weekdays", "minutes")
 ACTIONS = ("PAUSE", "RESUME", "STOP")
 MESSAGE_STATUSES = ("waiting", "pending", "held", "sending", "sent", "delivered", "read", "undelivered",
                     "failed", "cancelled", "skipped")
+
+
+def _checked(problem_of):
+    def check(value):
+        problem = problem_of(value)
+        if problem:
+            raise ValidationError(problem)
+    return check
+
+
+class ReminderSettingsSchema(BaseSchema):
+    """A delivery's reminders; on PUT only the fields given change."""
+
+    after_minutes = fields.List(
+        fields.Integer(strict=True), validate=_checked(reminders.after_minutes_problem), metadata={
+            "description": "Up to five increasing delays in minutes, each counted from when the unanswered "
+                           "question was sent (default [120]; [] turns reminders off).",
+            "example": [120, 1440]})
+    quiet_hours = fields.String(allow_none=True, validate=_checked(reminders.quiet_hours_problem), metadata={
+        "description": "HH:MM-HH:MM in each learner's own timezone, may wrap midnight (default "
+                       "21:00-08:00; null: none). A reminder due inside them waits for their end.",
+        "example": "21:00-08:00"})
+    pause_after_silent_days = fields.Integer(
+        strict=True, validate=validate.Range(min=0, max=reminders.MAX_SILENT_DAYS), metadata={
+            "description": "A learner who wrote nothing for this many consecutive due days is paused at the "
+                           "next one, with a notice (reply RESUME); 0: never (default 3).",
+            "example": 3})
 
 
 class DeliveryCreateSchema(BaseSchema):
@@ -29,15 +57,26 @@ class DeliveryCreateSchema(BaseSchema):
                               validate=validate.Range(min=1, max=1440),
                               metadata={"description": "Minutes between days, with cadence `minutes`.",
                                         "example": 60})
+    reminders = fields.Nested(ReminderSettingsSchema, load_default=None, metadata={
+        "description": "Reminders for unanswered questions and pauses of silent learners (defaults: "
+                       "after 120 minutes, quiet 21:00-08:00, pause after 3 silent days)."})
 
 
 class DeliveryCreatedSchema(MessageSchema):
     id = fields.Integer(metadata={"example": 1})
+    reminders = fields.Nested(ReminderSettingsSchema)
 
 
 class DeliveryActionSchema(BaseSchema):
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS),
+    action = fields.String(load_default=None, validate=validate.OneOf(ACTIONS),
                            metadata={"example": "PAUSE"})
+    reminders = fields.Nested(ReminderSettingsSchema, load_default=None, metadata={
+        "description": "New reminder settings (the fields given), with or without an action."})
+
+    @validates_schema
+    def action_or_reminders(self, data, **kwargs):
+        if data.get("action") is None and data.get("reminders") is None:
+            raise ValidationError("Give an action (PAUSE, RESUME, STOP) or reminders.", "action")
 
     @pre_load
     def read_status_key(self, data, **kwargs):
@@ -53,6 +92,13 @@ class DeliveryActionSchema(BaseSchema):
 
 class DeliveryActionResultSchema(MessageSchema):
     status = fields.String(metadata={"example": "PAUSED"})
+    reminders = fields.Nested(ReminderSettingsSchema)
+
+
+class LearnerResumedSchema(MessageSchema):
+    student_id = fields.Integer()
+    state = fields.String(metadata={"example": "active"})
+    next_due_at = fields.DateTime(allow_none=True)
 
 
 class CountsSchema(BaseSchema):
@@ -100,15 +146,21 @@ class StudentProgressSchema(BaseSchema):
         "description": "WhatsApp learners: whether free-form messages reach them now (null on SMS)."})
     whatsapp_window_open_until = fields.DateTime(allow_none=True, metadata={
         "description": "WhatsApp learners: until when their 24-hour window is open (null: never wrote)."})
+    reminders_sent = fields.Integer(metadata={"description": "Reminders the provider accepted."})
 
 
 class DeliveryDetailSchema(DeliveryListItemSchema):
+    reminders = fields.Method("_reminders", metadata={"description": "The delivery's reminder settings."})
+
     created_at = fields.DateTime()
     paused_at = fields.DateTime(allow_none=True)
     stopped_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     days = fields.Integer(metadata={"description": "Days in the course."})
     students = fields.List(fields.Nested(StudentProgressSchema), attribute="progress")
+
+    def _reminders(self, view):
+        return reminders.settings_of(view.delivery)
 
 
 class ScheduledDaySchema(BaseSchema):
@@ -141,6 +193,9 @@ class OutboxMessageSchema(BaseSchema):
     channel = fields.String()
     day = fields.Integer(attribute="day_number", allow_none=True)
     part = fields.String()
+    kind = fields.Function(lambda message: message_kind(message.part), metadata={
+        "description": "content, question, feedback, reminder, notice (paused for silence), opener "
+                       "(WhatsApp template) or help", "example": "reminder"})
     body = fields.String()
     status = fields.String(metadata={
         "description": "waiting (behind an earlier part of the day), pending, held (see hold_reason), "
@@ -172,6 +227,15 @@ class OutboxMessageSchema(BaseSchema):
         return json.loads(message.content_variables) if message.content_variables else None
 
 
+_KINDS = {"content": "content", "question": "question", "feedback": "feedback", "reminder": "reminder",
+          "pause": "notice", "opener": "opener", "help": "help"}
+
+
+def message_kind(part: str) -> str:
+    """What a message is, from its part name (`reminder-12-1` → reminder)."""
+    return _KINDS.get(part.split("-", 1)[0], "other")
+
+
 class MessagesPageSchema(BaseSchema):
     messages = fields.List(fields.Nested(OutboxMessageSchema))
     page = fields.Integer()
@@ -197,6 +261,11 @@ class LearnerProgressSchema(BaseSchema):
     last_reply = fields.String(allow_none=True, metadata={"example": "B"})
     last_reply_at = fields.DateTime(allow_none=True)
     opted_out = fields.Boolean()
+    state = fields.String(metadata={
+        "description": "opted_out (the phone opted out), else the enrollment's status: active, "
+                       "paused_silent (paused for silence until they write), suspended, finished, removed",
+        "example": "active"})
+    reminders_sent = fields.Integer(metadata={"description": "Reminders the provider accepted."})
 
 
 class ProgressTotalsSchema(BaseSchema):
@@ -206,8 +275,25 @@ class ProgressTotalsSchema(BaseSchema):
     questions_answered = fields.Integer()
     answers_correct = fields.Integer()
     opted_out = fields.Integer()
+    paused_silent = fields.Integer(metadata={"description": "Learners paused for silence now."})
+    reminders = fields.Nested("ReminderEffectSchema")
     completion_percent = fields.Float(metadata={
         "description": "Days sent over days × learners, in percent.", "example": 42.5})
+
+
+class ReminderEffectSchema(BaseSchema):
+    """Whether reminders work: answers before any reminder, and answers after one."""
+
+    reminders_sent = fields.Integer()
+    questions_asked = fields.Integer(metadata={"description": "(learner, question) pairs sent."})
+    answered_before_reminder = fields.Integer()
+    response_rate_before_reminders = fields.Float(allow_none=True, metadata={
+        "description": "Answered before any reminder ÷ questions asked, in percent.", "example": 41.0})
+    questions_reminded = fields.Integer(metadata={"description": "Asked questions with at least one "
+                                                                 "reminder sent."})
+    answered_after_reminder = fields.Integer()
+    response_rate_after_reminders = fields.Float(allow_none=True, metadata={
+        "description": "Answered after a reminder ÷ reminded, in percent.", "example": 35.5})
 
 
 class DeliveryProgressSchema(BaseSchema):

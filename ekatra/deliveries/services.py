@@ -12,14 +12,15 @@ from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day
 from ekatra.courses.services import find_course
 from ekatra.deliveries import planning
+from ekatra.deliveries import reminders as reminders_module
 from ekatra.deliveries.models import (
-    ACTIVE,
     FINISHED,
+    LIVE_ENROLLMENTS,
     PAUSED,
+    PAUSED_SILENT,
     REMOVED,
     SCHEDULED,
     STOPPED,
-    SUSPENDED,
     Delivery,
     Enrollment,
 )
@@ -61,7 +62,8 @@ def find_delivery(actor: Actor, delivery_id: int) -> Delivery:
 
 def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at: str,
                     timezone: str | None, cadence: str, interval: int | None,
-                    now: datetime, whatsapp_opener_content_sid: str | None = None) -> Delivery:
+                    now: datetime, whatsapp_opener_content_sid: str | None = None,
+                    reminders: dict | None = None) -> Delivery:
     """Schedule a course for a group; every student is enrolled at day 1.
 
     WhatsApp learners need an approved opener template (the course's, else
@@ -84,6 +86,7 @@ def create_delivery(actor: Actor, group_id: int, course_id: int, *, schedule_at:
                         local_send_time=schedule.local_send_time, start_at=schedule.start_at,
                         cadence=schedule.cadence, interval_minutes=schedule.interval_minutes,
                         status=SCHEDULED, created_at=now, updated_at=now)
+    reminders_module.apply_settings(delivery, reminders)
     try:
         with transaction():
             db.session.add(delivery)
@@ -105,20 +108,39 @@ def _record_enrolments(delivery: Delivery, now: datetime) -> None:
         for student_id in student_ids]), now=now)
 
 
-def change_status(actor: Actor, delivery_id: int, action: str, now: datetime) -> Delivery:
-    """PAUSE holds unsent messages; RESUME re-plans learners who fell behind; STOP is final."""
+def change_delivery(actor: Actor, delivery_id: int, now: datetime, *, action: str | None = None,
+                    reminders: dict | None = None) -> Delivery:
+    """Change a delivery's reminder settings (those given), then take the action, if any: one
+    write (an invalid setting or a refused action changes nothing)."""
     delivery = find_delivery(actor, delivery_id)
+    if action is not None:
+        return change_status(actor, delivery_id, action, now, delivery=delivery, reminders=reminders)
+    with transaction():
+        if reminders is not None:
+            reminders_module.apply_settings(delivery, reminders)
+            delivery.updated_at = now
+    return delivery
+
+
+def change_status(actor: Actor, delivery_id: int, action: str, now: datetime, *,
+                  delivery: Delivery | None = None, reminders: dict | None = None) -> Delivery:
+    """PAUSE holds unsent messages (and cancels unsent reminders); RESUME re-plans learners who
+    fell behind; STOP is final. `reminders` settings, if given, change in the same write."""
+    delivery = delivery or find_delivery(actor, delivery_id)
     allowed_from, target = TRANSITIONS[action]
     if delivery.status not in allowed_from:
         raise InvalidState(f"Cannot {action} a delivery that is {delivery.status.upper()}"
                            + (": STOP is final." if delivery.status == STOPPED else "."))
     with transaction():
+        if reminders is not None:
+            reminders_module.apply_settings(delivery, reminders)
         delivery.status, delivery.updated_at = target, now
         # The delivery's row first: a planner tick planning it (which locks it) ends before the
         # outbox changes below, so they see every message it queued.
         db.session.flush()
         if action == "PAUSE":
             delivery.paused_at = now
+            reminders_module.cancel_delivery_reminders(delivery.id, now)
             outbox.hold(delivery.id, now)
         elif action == "RESUME":
             delivery.paused_at = None
@@ -134,6 +156,22 @@ def change_status(actor: Actor, delivery_id: int, action: str, now: datetime) ->
     return delivery
 
 
+def resume_learner(actor: Actor, delivery_id: int, student_id: int, now: datetime) -> Enrollment:
+    """An author resumes a learner paused for silence: active again, their missed day due at once."""
+    delivery = find_delivery(actor, delivery_id)
+    enrollment = db.session.scalar(select(Enrollment).where(Enrollment.delivery_id == delivery.id,
+                                                            Enrollment.student_id == student_id)) \
+        if is_row_id(student_id) else None
+    if enrollment is None:
+        raise NotFound("Student not found in this delivery!!")
+    if enrollment.status != PAUSED_SILENT:
+        raise InvalidState(f"The learner is {enrollment.status}, not paused_silent: nothing to resume.")
+    with transaction():
+        reminders_module.resume_enrollment(enrollment.id, now)
+    db.session.refresh(enrollment)
+    return enrollment
+
+
 def withdraw_students(student_ids: list[int], now: datetime) -> None:
     """These students leave their groups (before their rows are deleted): their enrollments
     become `removed` and their unsent messages `cancelled`, in the caller's transaction."""
@@ -142,7 +180,7 @@ def withdraw_students(student_ids: list[int], now: datetime) -> None:
     # Enrollments first: on PostgreSQL this waits for a planner tick that is advancing them, so
     # the cancel below (a later statement) also sees the messages that tick queued.
     db.session.execute(update(Enrollment).where(Enrollment.student_id.in_(student_ids),
-                                                Enrollment.status.in_((ACTIVE, SUSPENDED)))
+                                                Enrollment.status.in_(LIVE_ENROLLMENTS))
                        .values(status=REMOVED, next_due_at=None, updated_at=now),
                        execution_options={"synchronize_session": False})
     enrollments = select(Enrollment.id).where(Enrollment.student_id.in_(student_ids))
@@ -275,6 +313,8 @@ def get_delivery(actor: Actor, delivery_id: int, now: datetime | None = None,
             .group_by(Message.enrollment_id, Message.status)):
         by_student[enrollment_id][status] = count
     answers = answer_counts(delivery.id)
+    reminded = reminders_module.reminders_sent(
+        select(Enrollment.id).where(Enrollment.delivery_id == delivery.id))
     rows = db.session.execute(
         select(Enrollment, Student).outerjoin(Student, Student.id == Enrollment.student_id)
         .where(Enrollment.delivery_id == delivery.id).order_by(Enrollment.id)).all()
@@ -301,6 +341,7 @@ def get_delivery(actor: Actor, delivery_id: int, now: datetime | None = None,
         "next_due_at": enrollment.next_due_at,
         "messages": by_student[enrollment.id],
         "answers": answers.get(enrollment.id, (0, 0))[0],
+        "reminders_sent": reminded.get(enrollment.id, 0),
         **window(student),
     } for enrollment, student in rows]
     return view
@@ -333,7 +374,7 @@ def delivery_schedule(actor: Actor, delivery_id: int) -> list[dict]:
         zone = planning.zone(student.timezone)
         instants = dict(planned[enrollment.id])
         moment = enrollment.next_due_at
-        if moment is not None and enrollment.status in ("active", "suspended"):
+        if moment is not None and enrollment.status in LIVE_ENROLLMENTS:
             for day in range(enrollment.next_day, last_day + 1):
                 if day > enrollment.next_day:
                     try:

@@ -11,6 +11,7 @@ from ekatra.extensions import UTCDateTime, db
 
 ANSWERED, UNMATCHED, HELP, OPTED_OUT, OPTED_IN = "answered", "unmatched", "help", "opted_out", "opted_in"
 RELEASED = "released"  # WhatsApp: the reply opened the window and released held content
+RESUMED = "resumed"  # the learner was paused for silence; this message resumed them
 
 
 class InboundMessage(db.Model):
@@ -20,7 +21,8 @@ class InboundMessage(db.Model):
     `outcome`: `answered` (graded, an `answers` row), `opted_out` / `opted_in` (a keyword),
     `help` (HELP, or the help text sent for an unmatched reply), `unmatched` (no open
     question), `released` (a WhatsApp reply that opened the window and released the content
-    held for it, and is not an answer to the open question). `help_day` is the UTC date the
+    held for it, and is not an answer to the open question), `resumed` (RESUME, or any message that
+    is no answer, from a learner paused for silence: it resumed them). `help_day` is the UTC date the
     help text went to this phone for an unmatched reply: unique per (phone, channel), so it
     goes at most once a day.
     """

@@ -16,6 +16,11 @@ Order of reading a reply (each compared after normalisation: case, spacing, punc
 6. no open question: stored as unmatched, and answered with the help text at most once per
    UTC day per phone.
 
+A learner paused for silence (`deliveries.reminders`) is resumed by whatever they write next
+(except STOP), before it is read as above: RESUME (or its Hindi forms, RESUME_KEYWORDS) is then
+only that (`resumed`), an answer is graded, and anything else is `resumed` rather than helped.
+An answer cancels the question's reminders not sent yet.
+
 A WhatsApp reply (typed, or a quick-reply button: Twilio's ButtonPayload / ButtonText) also
 opens the learner's customer-service window, in the same transaction, and releases at once what
 was held for it (the day's parts after an opener template). Such a reply is graded only if it
@@ -34,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ekatra.courses.grading import boolean_forms, choice_index, grade, normalise
 from ekatra.courses.models import Question
-from ekatra.deliveries import optouts
+from ekatra.deliveries import optouts, reminders
 from ekatra.deliveries.models import ACTIVE, COMPLETED, FINISHED, PAUSED, SCHEDULED, Delivery, Enrollment
 from ekatra.extensions import db, dialect_insert
 from ekatra.groups.models import Student
@@ -44,6 +49,7 @@ from ekatra.inbound.models import (
     OPTED_IN,
     OPTED_OUT,
     RELEASED,
+    RESUMED,
     UNMATCHED,
     Answer,
     InboundMessage,
@@ -76,6 +82,7 @@ class ReplySettings:
     help_text: str
     boolean_forms: dict
     whatsapp_window_seconds: float = DEFAULT_WINDOW_SECONDS
+    resume_keywords: frozenset[str] = frozenset({"resume"})
 
     @classmethod
     def from_config(cls, config) -> ReplySettings:
@@ -85,7 +92,8 @@ class ReplySettings:
         forms = boolean_forms(config["BOOLEAN_YES_WORDS"], config["BOOLEAN_NO_WORDS"])
         return cls(words("OPT_OUT_KEYWORDS"), words("OPT_IN_KEYWORDS"), words("HELP_KEYWORDS"),
                    config["HELP_TEXT"], forms,
-                   float(config.get("WHATSAPP_WINDOW_SECONDS", DEFAULT_WINDOW_SECONDS)))
+                   float(config.get("WHATSAPP_WINDOW_SECONDS", DEFAULT_WINDOW_SECONDS)),
+                   words("RESUME_KEYWORDS") if "RESUME_KEYWORDS" in config else frozenset({"resume"}))
 
 
 @dataclass(frozen=True)
@@ -179,6 +187,7 @@ def _answer(inbound: InboundMessage, body: str, settings: ReplySettings, now: da
         raise LookupError from None
     inbound.student_id, inbound.question_id = enrollment.student_id, question.id
     inbound.delivery_id = enrollment.delivery_id
+    reminders.cancel_reminders_of(enrollment.id, question.id, now)
     if is_correct is not None:  # graded: `open` answers are stored ungraded and are no assessment
         delivery = db.session.get(Delivery, enrollment.delivery_id)
         webhooks.record_events("assessment.completed", audience.about_students([(
@@ -255,9 +264,13 @@ def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, n
             inbound.outcome = OPTED_OUT
         elif keyword in settings.opt_in_keywords and (opted_out or keyword not in settings.boolean_forms):
             optouts.opt_in(phone, channel, now)
+            reminders.resume_on_message(phone, channel, now)
             inbound.outcome = OPTED_IN
         elif opted_out:
             inbound.outcome = UNMATCHED
+        elif (resumed := reminders.resume_on_message(phone, channel, now)) and \
+                keyword in settings.resume_keywords:
+            inbound.outcome = RESUMED
         elif keyword in settings.help_keywords:
             _send_help(inbound, settings, now, once_a_day=False)
             inbound.outcome = HELP
@@ -267,7 +280,9 @@ def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, n
                                      only_an_answer=bool(released))
                 inbound.outcome = ANSWERED
             except LookupError:
-                if released:
+                if resumed:
+                    inbound.outcome = RESUMED
+                elif released:
                     inbound.outcome = RELEASED
                 elif _send_help(inbound, settings, now, once_a_day=True):
                     inbound.outcome = HELP

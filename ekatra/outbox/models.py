@@ -90,6 +90,12 @@ class Message(db.Model):
         Index("ix_messages_delivery_status", "delivery_id", "status"),
         Index("ix_messages_window_closed", "to_phone", postgresql_where=text("hold_reason = 'window_closed'"),
               sqlite_where=text("hold_reason = 'window_closed'")),
+        # Questions (and reminders, which repeat one) as they are sent: the reminder planner's
+        # range scan by delivery and send time (`deliveries.reminders`). A row enters it when
+        # sent, not when planned.
+        Index("ix_messages_asked", "delivery_id", "sent_at",
+              postgresql_where=text("question_id IS NOT NULL AND sent_at IS NOT NULL"),
+              sqlite_where=text("question_id IS NOT NULL AND sent_at IS NOT NULL")),
         Index("ix_messages_lease", "lease_until", postgresql_where=text("status = 'sending'"),
               sqlite_where=text("status = 'sending'")),
         Index("uq_messages_provider_sid", "provider_sid", unique=True,

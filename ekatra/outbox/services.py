@@ -3,7 +3,8 @@
 Queue (`enqueue` one message, `enqueue_for` a day's parts for many learners at once), and
 change what is not sent yet: `cancel_unsent` (a delivery stopped, learners left), `skip_unsent`
 (a phone opted out), `hold` / `release` (a delivery paused and resumed), `forget_skipped`
-(an opted-in learner's skipped days are planned again), `erase` (a partner deletes a learner),
+(an opted-in learner's skipped days are planned again), `cancel_messages` (reminders and notices
+no longer wanted), `erase` (a partner deletes a learner),
 `forget_questions` (questions deleted), `release_window` / `hold_window_closed` (a WhatsApp
 learner's customer-service window opened or closed, see `whatsapp`). Claims and their outcomes
 are in `claims`, status callbacks in `status`. Every verb runs in the caller's transaction (no
@@ -31,6 +32,7 @@ from ekatra.outbox.models import (
     PAUSED_REASON,
     PENDING,
     SENDING,
+    SENT,
     SKIPPED,
     STOPPED_REASON,
     UNSENT,
@@ -210,6 +212,13 @@ def cancel_unsent(now: datetime, *, delivery_id: int | None = None, enrollment_i
     return _end_unsent(_whose(delivery_id, enrollment_ids), CANCELLED, STOPPED_REASON, now)
 
 
+def cancel_messages(message_ids, now: datetime) -> int:
+    """These messages are no longer wanted (a reminder whose question was answered, a notice whose
+    learner came back): the unsent ones are `cancelled`, one being sent is marked (and cancelled if
+    it comes back unsent). `message_ids`: ids, or a SELECT of them. How many ended."""
+    return _end_unsent([messages.c.id.in_(message_ids)], CANCELLED, STOPPED_REASON, now)
+
+
 def skip_unsent(phone: str, channel: str, now: datetime) -> int:
     """The phone opted out on this channel: its unsent messages are `skipped`."""
     return _end_unsent([messages.c.to_phone == phone, messages.c.channel == channel], SKIPPED,
@@ -293,6 +302,13 @@ def forget_questions(question_ids: Sequence[int]) -> None:
     if question_ids:
         _write(update(messages).where(messages.c.question_id.in_(list(question_ids)))
                .values(question_id=None))
+
+
+def mark_unsent_sent(sent_at: datetime) -> int:
+    """Every unsent message is recorded as sent at `sent_at` (benchmarks: the day went out, its
+    questions wait for answers). Runs in the caller's transaction. How many."""
+    return _write(update(messages).where(messages.c.status.in_(UNSENT)).values(
+        status=SENT, sent_at=sent_at, hold_reason=None, updated_at=sent_at))
 
 
 def shift_due_times(by: timedelta) -> int:

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, case, exists, func, literal, select, update
 
 from ekatra.extensions import db, dialect_insert
-from ekatra.outbox.models import WhatsAppWindow
+from ekatra.outbox.models import WINDOW_CLOSED_REASON, WhatsAppWindow
 
 WINDOW_CLOSED = 63016  # "Failed to send freeform message because you are outside the allowed window"
 NOT_A_WHATSAPP_USER = 63024  # the number has no WhatsApp: permanent
@@ -97,6 +97,13 @@ def is_open(phone_column, sender: str | None, now: datetime):
     return exists().where(windows.c.phone == phone_column, windows.c.open_until > now, *_with_sender(sender))
 
 
+def hold_if_closed(channel_column, phone_column, sender: str | None, now: datetime):
+    """A CASE for queuing free text: `window_closed` (queue it `held`) for a WhatsApp address whose
+    window is closed at `now`, else NULL."""
+    return case((and_(channel_column == "whatsapp", ~is_open(phone_column, sender, now)),
+                 literal(WINDOW_CLOSED_REASON)), else_=None)
+
+
 def open_phones(phones: Iterable[str], sender: str | None, now: datetime) -> set[str]:
     """The phones among `phones` whose window is open at `now`."""
     wanted = sorted(set(phones))
@@ -129,5 +136,5 @@ def window_states(phones: Iterable[str], sender: str | None) -> dict[str, dateti
     return dict(rows.all())
 
 
-__all__ = ["WhatsAppSettings", "close_window", "content_variables", "is_open", "open_phones",
-           "record_inbound", "window_states"]
+__all__ = ["WhatsAppSettings", "close_window", "content_variables", "hold_if_closed", "is_open",
+           "open_phones", "record_inbound", "window_states"]

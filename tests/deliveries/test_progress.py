@@ -32,8 +32,13 @@ def test_delivery_progress_counts_days_answers_and_opt_outs(app, client, author,
     # STOP is not an answer in this delivery: the opt-out shows, its text does not.
     assert (kofi["days_sent"], kofi["last_reply"], kofi["opted_out"], kofi["enrollment_status"]) == (
         1, None, True, "suspended")
+    assert (asha["state"], kofi["state"], asha["reminders_sent"]) == ("active", "opted_out", 0)
+    no_reminders = {"reminders_sent": 0, "questions_asked": 2, "answered_before_reminder": 1,
+                    "response_rate_before_reminders": 50.0, "questions_reminded": 0,
+                    "answered_after_reminder": 0, "response_rate_after_reminders": None}
     assert body["totals"] == {"learners": 2, "days_sent": 2, "days_delivered": 0, "questions_answered": 1,
-                              "answers_correct": 1, "opted_out": 1, "completion_percent": 33.3}
+                              "answers_correct": 1, "opted_out": 1, "paused_silent": 0,
+                              "reminders": no_reminders, "completion_percent": 33.3}
     detail = author.get(f"/api/delivery/{delivery['id']}").get_json()
     assert sorted(student["answers"] for student in detail["students"]) == [0, 1]
 
