@@ -105,7 +105,8 @@ def seed_demo_data(now) -> tuple[int, int, int]:
     return author.id, course.id, group.id
 
 
-def start_demo_delivery(author_id: int, course_id: int, group_id: int, now) -> int:
+def start_demo_delivery(author_id: int, course_id: int, group_id: int, now, *,
+                        whatsapp_opener_content_sid: str = "") -> int:
     """A delivery of the sample course starting in a few seconds, a day every three minutes, with a
     reminder one minute after an unanswered question."""
     from ekatra.auth.services import Actor
@@ -115,7 +116,8 @@ def start_demo_delivery(author_id: int, course_id: int, group_id: int, now) -> i
     delivery = deliveries.create_delivery(Actor(author_id), group_id, course_id,
                                           schedule_at=start.isoformat(), timezone=None,
                                           cadence="minutes", interval=DEMO_INTERVAL_MINUTES, now=now,
-                                          reminders=DEMO_REMINDERS)
+                                          reminders=DEMO_REMINDERS,
+                                          whatsapp_opener_content_sid=whatsapp_opener_content_sid)
     return delivery.id
 
 
@@ -236,7 +238,8 @@ def _all_in_one(command):
 def demo_command(app, host: str, port: int, sandbox_port: int):
     """Upgrade the database, add demo data and a delivery, run web + worker + sandbox."""
     author_id, course_id, group_id = seed_demo_data(clock.now())
-    delivery_id = start_demo_delivery(author_id, course_id, group_id, clock.now())
+    delivery_id = start_demo_delivery(author_id, course_id, group_id, clock.now(),
+                                      whatsapp_opener_content_sid=app.config["WHATSAPP_OPENER_CONTENT_SID"])
     run_all_in_one(app, host, port, sandbox_port, [
         f"Demo login:      {DEMO_EMAIL} / {DEMO_PASSWORD}",
         f"Delivery {delivery_id}: course {course_id} to group {group_id}, a day every three minutes "

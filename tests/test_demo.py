@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ekatra import clock
-from ekatra.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_data
+from ekatra.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo_data, start_demo_delivery
 from tests.factories import AuthorClient
 
 
@@ -20,3 +20,14 @@ def test_demo_author_sees_the_sample_course_and_group(app, client):
     preview = demo.get(f"/api/course/{course_id}/preview").get_json()
     hindi_day = preview["days"][2]["messages"][0]
     assert hindi_day["encoding"] == "UCS-2"
+
+
+def test_the_demo_delivery_starts_with_the_development_opener_and_a_reminder(app, client):
+    author_id, course_id, group_id = seed_demo_data(clock.now())
+    delivery_id = start_demo_delivery(author_id, course_id, group_id, clock.now(),
+                                      whatsapp_opener_content_sid=app.config["WHATSAPP_OPENER_CONTENT_SID"])
+
+    demo = AuthorClient.login(client, DEMO_EMAIL, DEMO_PASSWORD)
+    delivery = demo.get(f"/api/delivery/{delivery_id}").get_json()
+    assert delivery["status"] == "SCHEDULED"
+    assert delivery["reminders"]["after_minutes"] == [1]
