@@ -14,7 +14,7 @@ import io
 from datetime import datetime
 
 from ekatra.cohorts.models import Cohort, CohortEnrollment
-from ekatra.partners.certificates import FONTS
+from ekatra.pdfs import new_pdf
 
 
 def _iso(moment: datetime | None) -> str:
@@ -46,16 +46,8 @@ def render_agreement(
     cohort: Cohort, enrollment: CohortEnrollment, texts: list[tuple[str, str, str]], now: datetime
 ) -> tuple[bytes, str]:
     """(the PDF, the hex SHA-256 of the signed content printed in it)."""
-    from fpdf import FPDF
-
     digest = content_hash(cohort, enrollment, texts)
-    pdf = FPDF(format="A4")
-    pdf.add_font("Noto", "", str(FONTS / "NotoSans-Regular.ttf"))
-    pdf.add_font("Noto", "B", str(FONTS / "NotoSans-Bold.ttf"))
-    pdf.add_font("NotoDeva", "", str(FONTS / "NotoSansDevanagari-Regular.ttf"))
-    pdf.add_font("NotoDeva", "B", str(FONTS / "NotoSansDevanagari-Bold.ttf"))
-    pdf.set_fallback_fonts(["NotoDeva"], exact_match=False)
-    pdf.set_text_shaping(True)
+    pdf = new_pdf(format="A4")
     pdf.set_title(f"{cohort.name}: agreement of {enrollment.full_name}")
     pdf.set_auto_page_break(True, margin=18)
 

@@ -2,7 +2,7 @@
 
 The PDF is drawn with fpdf2, with HarfBuzz shaping (uharfbuzz) so that Devanagari names and
 course titles render correctly, in Noto Sans (Latin) and Noto Sans Devanagari (bundled under
-the SIL Open Font License in `fonts/`). It carries a QR code of the public verification page.
+the SIL Open Font License in `ekatra/fonts/`). It carries a QR code of the public verification page.
 
 Pass mark: at least `PASS_MARK_PERCENT` of the course's graded questions answered correctly,
 read from the `answers` table when that table exists; without it the mark counts as met.
@@ -14,7 +14,6 @@ import base64
 import io
 import secrets
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,10 +26,10 @@ from ekatra.inbound.models import Answer
 from ekatra.partners.learners import enrollments_of
 from ekatra.partners.models import Certificate, LearnerAccount, Partner
 from ekatra.partners.services import find_account
+from ekatra.pdfs import new_pdf
 from ekatra.transactions import transaction
 from ekatra.webhooks import services as webhooks
 
-FONTS = Path(__file__).resolve().parent / "fonts"
 PASS_MARK_PERCENT = 50
 SERIAL_BYTES = 12  # 96 random bits
 NOT_ENROLLED = "This user is not enrolled in this course."
@@ -119,16 +118,8 @@ def _qr_png(url: str) -> io.BytesIO:
 
 def render_pdf(certificate: Certificate, verify_url: str) -> bytes:
     """An A4 landscape certificate: learner, course, date, serial and a QR code to verify it."""
-    from fpdf import FPDF
-
-    pdf = FPDF(orientation="L", format="A4")
+    pdf = new_pdf(orientation="L", format="A4")
     pdf.set_auto_page_break(False)
-    pdf.add_font("Noto", "", str(FONTS / "NotoSans-Regular.ttf"))
-    pdf.add_font("Noto", "B", str(FONTS / "NotoSans-Bold.ttf"))
-    pdf.add_font("NotoDeva", "", str(FONTS / "NotoSansDevanagari-Regular.ttf"))
-    pdf.add_font("NotoDeva", "B", str(FONTS / "NotoSansDevanagari-Bold.ttf"))
-    pdf.set_fallback_fonts(["NotoDeva"], exact_match=False)
-    pdf.set_text_shaping(True)
     pdf.set_title(f"Certificate {certificate.serial}")
     pdf.add_page()
     pdf.set_draw_color(40, 70, 120)
