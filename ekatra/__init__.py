@@ -78,6 +78,9 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.graphql.routes import register_graphql
 
     register_graphql(app)
+    from ekatra.health.metrics import register_request_metrics
+
+    register_request_metrics(app)  # last: its middleware wraps every other one
 
     from ekatra.auth.cli import create_admin_command
     from ekatra.graphql.cli import graphql_group
