@@ -39,6 +39,25 @@ class Healthz(MethodView):
         return body, 200 if health.is_healthy else 503
 
 
+class ReadySchema(BaseSchema):
+    status = fields.String(metadata={"example": "ready"})
+    message = fields.String(metadata={"example": "not ready: no worker heartbeat yet"})
+    reasons = fields.List(fields.String(), metadata={"example": []})
+
+
+@blp.route("/readyz")
+class Readyz(MethodView):
+    @blp.doc(security=PUBLIC)
+    @blp.response(200, ReadySchema)
+    @blp.alt_response(503, schema=ReadySchema, description="Not ready, with the reasons")
+    def get(self):
+        """Ready to work: database reachable, migrations at head, a worker heartbeat within 60 s"""
+        reasons = services.not_ready_reasons(services.check(clock.now()))
+        if not reasons:
+            return {"status": "ready", "message": "ready", "reasons": []}
+        return {"status": "not ready", "message": "not ready: " + "; ".join(reasons), "reasons": reasons}, 503
+
+
 @blp.route("/metrics")
 class Metrics(MethodView):
     @blp.doc(responses={"200": {"description": "Prometheus text format",
