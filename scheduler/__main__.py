@@ -16,7 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import OperationalError
 
-from ekatra import clock, create_app
+from ekatra import clock, create_app, logs
 from ekatra.health import services as health
 from ekatra.metrics import JOB_DURATION, JOB_LAST_SUCCESS, serve_worker_metrics
 from ekatra.worker import Worker, freeze_startup_objects, make_worker
@@ -26,6 +26,7 @@ log = logging.getLogger("ekatra.worker")
 
 
 def _run_job(app, job, worker: Worker) -> None:
+    token = logs.job.set(job.name)  # every line this run logs names its job
     with app.app_context():
         from ekatra.extensions import db
 
@@ -45,6 +46,7 @@ def _run_job(app, job, worker: Worker) -> None:
             db.session.rollback()
         finally:
             db.session.remove()
+            logs.job.reset(token)
 
 
 def build_scheduler(app, worker: Worker, scheduler_class: type[BaseScheduler] = BlockingScheduler):
