@@ -50,10 +50,10 @@ CLAIM_DURATION = Histogram(
     buckets=DURATION_BUCKETS_SECONDS)
 JOB_DURATION = Histogram(
     "ekatra_job_duration_seconds", "One run of a scheduler job (plan: the planning of due days)",
-    ["job"], buckets=DURATION_BUCKETS_SECONDS)
+    ["job_name"], buckets=DURATION_BUCKETS_SECONDS)  # not `job`: Prometheus's own target label
 JOB_LAST_SUCCESS = Gauge(
     "ekatra_job_last_success_timestamp_seconds", "When a scheduler job last ended without an error",
-    ["job"], multiprocess_mode="max")
+    ["job_name"], multiprocess_mode="max")
 LEASE_RECOVERIES = Counter(
     "ekatra_outbox_lease_recoveries",
     "Expired leases reconciled: found_sent (the provider had it), requeued, unresolved", ["result"])

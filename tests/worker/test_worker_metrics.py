@@ -115,7 +115,7 @@ def test_the_worker_process_serves_its_metrics_after_sending(app, author, databa
                 samples = _scrape(url) or {}
                 sent = samples.get(("ekatra_outbox_messages_total", ("channel", "sms"),
                                     ("error_code", ""), ("outcome", "sent")), 0)
-                beat = ("ekatra_job_last_success_timestamp_seconds", ("job", "heartbeat"))
+                beat = ("ekatra_job_last_success_timestamp_seconds", ("job_name", "heartbeat"))
                 if sent == 4 and beat in samples:
                     break
                 assert time.monotonic() < deadline, f"worker metrics never showed 4 sent: {sent}"
@@ -126,7 +126,7 @@ def test_the_worker_process_serves_its_metrics_after_sending(app, author, databa
     assert worker.returncode == 0, output
     assert samples["ekatra_outbox_send_duration_seconds_count", ("channel", "sms")] == 4
     assert samples[("ekatra_outbox_claim_duration_seconds_count",)] >= 1
-    assert samples["ekatra_job_duration_seconds_count", ("job", "plan")] >= 1
+    assert samples["ekatra_job_duration_seconds_count", ("job_name", "plan")] >= 1
     assert samples["ekatra_outbox_messages_unsent", ("state", "due")] == 0
     assert ("ekatra_webhooks_total", ("outcome", "sent")) in samples
     assert f"worker metrics on http://127.0.0.1:{port}/metrics" in output
