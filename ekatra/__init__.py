@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -18,6 +17,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.errors import register_error_handlers
     from ekatra.extensions import db, jwt, migrate
     from ekatra.http import register_http_conventions, register_openapi
+    from ekatra.logs import configure_logging, register_request_ids
     from ekatra.read_only import register_read_requests
 
     app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
@@ -30,7 +30,8 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
         # X-Forwarded-For/-Proto are believed only as far as the operator's own proxies go.
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(app.config["EKATRA_ENV"] == "production")
+    register_request_ids(app)  # first: every later hook's log lines carry the request's id
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
@@ -78,6 +79,9 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.graphql.routes import register_graphql
 
     register_graphql(app)
+    from ekatra.health.metrics import register_request_metrics
+
+    register_request_metrics(app)  # last: its middleware wraps every other one
 
     from ekatra.auth.cli import create_admin_command
     from ekatra.graphql.cli import graphql_group

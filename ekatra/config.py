@@ -159,6 +159,10 @@ class Config:
       600/minute |
     | RATELIMIT_STORAGE_URI | where rate-limit counts live; production needs Redis (shared by
       every web process) | memory:// |
+    | METRICS_TOKEN | the bearer token GET /metrics asks for; production without one serves no
+      metrics (403), development without one serves them openly | unset |
+    | WORKER_METRICS_PORT, WORKER_METRICS_ADDRESS | where `python -m scheduler` serves its own
+      Prometheus metrics (no token: keep the port private) | unset (not served), 0.0.0.0 |
     | IDEMPOTENCY_KEY_HOURS | how long a POST's response is kept for its Idempotency-Key | 24 |
     | WHATSAPP_WINDOW_SECONDS | how long after a learner's last message free-form WhatsApp
       messages reach them (WhatsApp's customer-service window) | 86400 |
@@ -251,6 +255,9 @@ class Config:
         self.RATE_LIMIT_PER_AUTHOR = env.get("RATE_LIMIT_PER_AUTHOR", "600/minute")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.IDEMPOTENCY_KEY_HOURS = float(env.get("IDEMPOTENCY_KEY_HOURS", "24"))
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN", "")
+        self.WORKER_METRICS_PORT = int(env.get("WORKER_METRICS_PORT") or 0)
+        self.WORKER_METRICS_ADDRESS = env.get("WORKER_METRICS_ADDRESS", "0.0.0.0")
 
         self.COHORT_UPLOADS_DIR = env.get("COHORT_UPLOADS_DIR") or str(instance / "uploads")
         self.COHORT_STORE = env.get("COHORT_STORE", "")

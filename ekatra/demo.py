@@ -159,6 +159,15 @@ def _tapping_learner(sandbox_ref: list) -> callable:
     return on_message
 
 
+def show_metrics(app, public: str) -> list[str]:
+    """Web and worker share this one process: its /metrics shows both, the outbox's depth too."""
+    from ekatra.metrics import REGISTRY, OutboxCollector
+
+    REGISTRY.register(OutboxCollector(app))
+    return [f"Metrics:         {public}/metrics  (Prometheus text: requests, sends, outbox depth)",
+            f"Readiness:       {public}/readyz  (ready once the worker's first heartbeat is in)"]
+
+
 def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[str], *,
                    learners_tap: bool = False) -> None:
     """Sandbox, worker and web server in this process until Ctrl-C."""
@@ -197,6 +206,8 @@ def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[st
     for line in banner:
         click.echo(f"  {line}")
     click.echo(f"  Twilio sandbox:  {sandbox.url}/  (each phone's conversation)")
+    for line in show_metrics(app, public):
+        click.echo(f"  {line}")
     click.echo("  Press Ctrl-C to stop.")
     click.echo("")
     try:

@@ -16,8 +16,9 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy.exc import OperationalError
 
-from ekatra import clock, create_app
+from ekatra import clock, create_app, logs
 from ekatra.health import services as health
+from ekatra.metrics import JOB_DURATION, JOB_LAST_SUCCESS, serve_worker_metrics
 from ekatra.worker import Worker, freeze_startup_objects, make_worker
 from scheduler.jobs import jobs_for
 
@@ -25,11 +26,14 @@ log = logging.getLogger("ekatra.worker")
 
 
 def _run_job(app, job, worker: Worker) -> None:
+    token = logs.job.set(job.name)  # every line this run logs names its job
     with app.app_context():
         from ekatra.extensions import db
 
         try:
-            job.run(worker, clock.now())
+            with JOB_DURATION.labels(job.name).time():
+                job.run(worker, clock.now())
+            JOB_LAST_SUCCESS.labels(job.name).set_to_current_time()
         except OperationalError as error:
             # The database restarting or out of reach: one line per tick, not a traceback; what a
             # tick claimed and could not write back is reconciled once its lease passes.
@@ -42,6 +46,7 @@ def _run_job(app, job, worker: Worker) -> None:
             db.session.rollback()
         finally:
             db.session.remove()
+            logs.job.reset(token)
 
 
 def build_scheduler(app, worker: Worker, scheduler_class: type[BaseScheduler] = BlockingScheduler):
@@ -87,6 +92,10 @@ def main(app=None) -> int:
 
     worker = make_worker(app.config)
     scheduler = build_scheduler(app, worker)
+    if app.config["WORKER_METRICS_PORT"]:
+        serve_worker_metrics(app, app.config["WORKER_METRICS_PORT"], app.config["WORKER_METRICS_ADDRESS"])
+        log.info("worker metrics on http://%s:%d/metrics", app.config["WORKER_METRICS_ADDRESS"],
+                 app.config["WORKER_METRICS_PORT"])
     freeze_startup_objects()
 
     def on_signal(signum, _frame):

@@ -29,6 +29,7 @@ from ekatra import clock
 from ekatra.config import DEFAULT_RECOVER_INTERVAL_SECONDS
 from ekatra.deliveries import planner
 from ekatra.health import services as health
+from ekatra.metrics import LEASE_RECOVERIES, WEBHOOKS
 from ekatra.outbox import recovery
 from ekatra.worker import DISPATCH_INTERVAL_SECONDS, Worker
 
@@ -55,7 +56,10 @@ def send(worker: Worker, now: datetime) -> None:
 
 
 def recover(worker: Worker, now: datetime) -> None:
-    recovery.recover_until_idle(worker.sender, now, should_stop=worker.should_stop)  # logs what it found
+    stats = recovery.recover_until_idle(worker.sender, now, should_stop=worker.should_stop)  # logs it
+    for result in ("found_sent", "requeued", "unresolved"):
+        if count := getattr(stats, result):
+            LEASE_RECOVERIES.labels(result).inc(count)
 
 
 def heartbeat(worker: Worker, now: datetime) -> None:
@@ -72,6 +76,8 @@ def send_webhooks(worker: Worker, now: datetime) -> None:
     stats = delivery.send_until_idle(current_app.extensions["ekatra.webhook_sender"], clock.now,
                                      policy=delivery.Policy.from_config(current_app.config),
                                      should_stop=worker.should_stop)
+    WEBHOOKS.labels("sent").inc(stats.sent)
+    WEBHOOKS.labels("failed").inc(stats.failed)
     if stats.sent or stats.failed:
         log.info("webhooks: %d delivered, %d failed (retried on the schedule)", stats.sent, stats.failed)
     delete_expired(now)

@@ -31,3 +31,15 @@ def test_the_demo_delivery_starts_with_the_development_opener_and_a_reminder(app
     delivery = demo.get(f"/api/delivery/{delivery_id}").get_json()
     assert delivery["status"] == "SCHEDULED"
     assert delivery["reminders"]["after_minutes"] == [1]
+
+
+def test_the_demo_shows_where_its_metrics_are_and_they_include_the_outbox(app, client, monkeypatch):
+    from prometheus_client import CollectorRegistry
+
+    from ekatra.demo import show_metrics
+
+    monkeypatch.setattr("ekatra.metrics.REGISTRY", CollectorRegistry())  # this test's collector only
+    lines = show_metrics(app, "http://127.0.0.1:5000")
+    assert any("http://127.0.0.1:5000/metrics" in line for line in lines)
+    assert any("http://127.0.0.1:5000/readyz" in line for line in lines)
+    assert 'ekatra_outbox_messages_unsent{state="due"} 0.0' in client.get("/metrics").get_data(as_text=True)

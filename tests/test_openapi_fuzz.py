@@ -38,7 +38,9 @@ def test_no_generated_request_gets_a_server_error_or_html(case, seeded_author):
         headers["Authorization"] = f"Bearer {seeded_author.access_token}"
     case.headers = headers
     response = case.call()
-    assert response.status_code < 500, (response.status_code, response.text[:500])
+    # /readyz documents its 503: no worker writes a heartbeat during this test.
+    not_ready = case.path == "/readyz" and response.status_code == 503
+    assert response.status_code < 500 or not_ready, (response.status_code, response.text[:500])
     if response.status_code >= 400:
         content_type = {k.lower(): v for k, v in response.headers.items()}.get("content-type", [""])
         assert content_type[0].startswith("application/json"), response.text[:200]

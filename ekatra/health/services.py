@@ -15,6 +15,7 @@ from ekatra.extensions import db
 from ekatra.health.models import WorkerHeartbeat
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+READY_HEARTBEAT_SECONDS = 60  # a worker beats every 10 s: six missed beats and it is gone
 
 
 @dataclass
@@ -28,6 +29,22 @@ class Health:
     @property
     def is_healthy(self) -> bool:
         return self.database_ok and self.migrations_current == self.migrations_head
+
+
+def not_ready_reasons(health: Health) -> list[str]:
+    """Why this deployment cannot do its work (empty: ready): the database, the schema, a worker."""
+    if not health.database_ok:
+        return [f"database unreachable ({health.database_error})"]
+    reasons = []
+    if health.migrations_current != health.migrations_head:
+        reasons.append(f"database schema at {health.migrations_current}, "
+                       f"code expects {health.migrations_head}")
+    age = health.last_heartbeat_age_seconds
+    if age is None:
+        reasons.append("no worker heartbeat yet")
+    elif age >= READY_HEARTBEAT_SECONDS:
+        reasons.append(f"last worker heartbeat {age:g} s ago (more than {READY_HEARTBEAT_SECONDS} s)")
+    return reasons
 
 
 def _revisions(heads) -> str | None:

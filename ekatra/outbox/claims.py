@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, case, exists, func, literal, select, update
 
 from ekatra.extensions import db
+from ekatra.metrics import CLAIM_DURATION
 from ekatra.outbox.models import (
     CANCELLED,
     FAILED,
@@ -130,6 +131,7 @@ def _hold_outside_window(claimed: list[ClaimedMessage], whatsapp_sender: str | N
     return [m for m in claimed if m.id not in closed]
 
 
+@CLAIM_DURATION.time()
 def claim_batch(now: datetime, limit: int, lease_seconds: float, *,
                 whatsapp_sender: str | None = None) -> list[ClaimedMessage]:
     """Move up to `limit` due messages to `sending`, leased until now + `lease_seconds`. Commits.

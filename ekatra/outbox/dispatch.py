@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from ekatra.config import (
     DEFAULT_SEND_RATE_PER_SECOND,
     DEFAULT_SEND_TIMEOUT_SECONDS,
 )
+from ekatra.metrics import count_outcomes
 from ekatra.outbox import claims
 from ekatra.outbox.ratelimit import RateLimiter
 from ekatra.outbox.sending import Outcome, Pipeline, SendPool, SendRules, pool_or_temporary
@@ -108,37 +110,45 @@ def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
 def _write_outcomes(outcomes: list[Outcome], now: datetime, max_attempts: int,
                     rng: random.Random | None, stats: DispatchStats) -> None:
     written: list[claims.Written] = []
+    tally: Counter = Counter()  # (outcome, channel, error code): the metrics, once per batch
     for outcome in outcomes:
         message, error = outcome.message, outcome.error
         claim = (message.id, message.claimed_at)
         if outcome.is_released:
             written.append(claims.Released(*claim))
             stats.released += 1
+            tally["released", message.channel, None] += 1
         elif outcome.result is not None:
             result = outcome.result
             written.append(claims.Sent(*claim, provider_sid=result.sid, sent_at=outcome.sent_at,
                                        provider_status=result.status, segments=result.segments))
             stats.sent += 1
+            tally["sent", message.channel, None] += 1
         elif error.code == WINDOW_CLOSED and message.content_sid is None:  # not lost: held for the window
             written.append(claims.WindowClosed(*claim, to_phone=message.to_phone, error_code=error.code,
                                                error_message=error.message))
             stats.held += 1
+            tally["held", message.channel, error.code] += 1
         elif error.retryable and error.may_have_been_accepted:
             retry_at = now + timedelta(seconds=backoff_seconds(message.attempts, rng))
             written.append(claims.Unresolved(*claim, lease_until=retry_at, error_code=error.code,
                                              error_message=error.message))
             stats.retried += 1
+            tally["retried", message.channel, error.code] += 1
         elif error.retryable and message.attempts < max_attempts:
             retry_at = now + timedelta(seconds=backoff_seconds(message.attempts, rng))
             written.append(claims.Retry(*claim, next_attempt_at=retry_at, error_code=error.code,
                                         error_message=error.message))
             stats.retried += 1
+            tally["retried", message.channel, error.code] += 1
         else:
             written.append(claims.Failed(*claim, error_code=error.code, error_message=error.message))
             stats.failed += 1
+            tally["failed", message.channel, error.code] += 1
             if error.code == UNSUBSCRIBED:
                 stats.opted_out.append((message.to_phone, message.channel))
     claims.record_outcomes(now, written)
+    count_outcomes(tally)  # after the write: what a scrape counts is in the table
 
 
 def _send_rules(sender, now_fn, should_stop, limiter: RateLimiter | None,

@@ -25,12 +25,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from ekatra.metrics import RATE_LIMIT_WAIT_SECONDS, RATE_LIMIT_WAITS
+
 WAIT_SLICE_SECONDS = 0.25  # how often a waiting sender looks at `should_stop`
 TRANSIT_ALLOWANCE_SECONDS = 0.03  # how unevenly requests may travel from start to the provider
 WINDOW_SECONDS = 1.0 + TRANSIT_ALLOWANCE_SECONDS
 MAX_WINDOWED_RATE = 10_000  # above this no process can send enough for the window to matter
 HISTORY = 10_000  # start times kept in `granted`
 EDGE_SECONDS = 1e-6
+COUNTED_WAIT_SECONDS = 0.001  # a shorter wait is the time the limiter itself took, not the limit
 
 
 class RateLimiter:
@@ -54,12 +57,18 @@ class RateLimiter:
 
         False (nothing counted) if `should_stop` turns true while waiting.
         """
-        if not self._wait_until(self._reserve_slot(), should_stop):
-            return False
-        while (opens_at := self._try_start()) is not None:
-            if not self._wait_until(opens_at, should_stop):
+        started = self._clock()
+        try:
+            if not self._wait_until(self._reserve_slot(), should_stop):
                 return False
-        return True
+            while (opens_at := self._try_start()) is not None:
+                if not self._wait_until(opens_at, should_stop):
+                    return False
+            return True
+        finally:
+            if (waited := self._clock() - started) >= COUNTED_WAIT_SECONDS:
+                RATE_LIMIT_WAITS.inc()
+                RATE_LIMIT_WAIT_SECONDS.inc(waited)
 
     def _reserve_slot(self) -> float:
         with self._lock:

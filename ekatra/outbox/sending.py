@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import perf_counter
 
+from ekatra.metrics import SEND_LATENCY
 from ekatra.outbox.claims import ClaimedMessage
 from ekatra.outbox.ratelimit import RateLimiter
 from ekatra.outbox.twilio import ProviderError, SendResult
@@ -58,6 +60,7 @@ class SendRules:
             return Outcome(message, is_released=True)
         if not self.limiter.acquire(self.should_stop) or self.lease_too_short(message):
             return Outcome(message, is_released=True)  # a rate slot waited for past the margin
+        started = perf_counter()
         try:
             if message.content_sid:
                 result = self.sender.send(message.to_phone, message.body, message.channel,
@@ -72,6 +75,8 @@ class SendRules:
             log.exception("sending message %s failed unexpectedly", message.id)
             return Outcome(message, error=ProviderError(
                 None, None, f"{type(error).__name__}: {error}", retryable=True, may_have_been_accepted=True))
+        finally:
+            SEND_LATENCY.labels(message.channel).observe(perf_counter() - started)
 
 
 class SendPool:

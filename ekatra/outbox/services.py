@@ -47,6 +47,17 @@ from ekatra.rendering.segments import encoding_for, segment_count
 messages = Message.__table__
 
 
+def depth(now: datetime) -> dict[str, tuple[int, datetime | None]]:
+    """Unsent messages by state (`due`: pending and claimable now, `later`: pending, not yet;
+    `held`, `waiting`, `sending`), each with its earliest next attempt; one grouped query."""
+    state = case((and_(Message.status == PENDING, Message.next_attempt_at <= now), literal("due")),
+                 else_=Message.status)
+    rows = db.session.execute(
+        select(state.label("state"), func.count(), func.min(Message.next_attempt_at))
+        .where(Message.status.in_(UNSENT)).group_by(state)).all()
+    return {("later" if name == PENDING else name): (count, earliest) for name, count, earliest in rows}
+
+
 def _write(statement) -> int:
     """A bulk UPDATE or DELETE. Its rows are not loaded in the session, so none is synchronised
     (the ORM's default would first fetch the id of every matched row)."""

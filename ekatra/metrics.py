@@ -1,0 +1,118 @@
+"""Prometheus metrics: the objects the web and worker processes update, and their text.
+
+gunicorn's worker processes each write their samples to files in PROMETHEUS_MULTIPROC_DIR
+(gunicorn.conf.py sets it before the app imports prometheus_client) and a scrape adds the files
+up. Without that setting (development server, tests) the samples live in this process only."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter as Tally
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+HTTP_LATENCY_BUCKETS_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+HTTP_REQUESTS = Counter(
+    "ekatra_http_requests", "HTTP requests answered, by route template, method and status",
+    ["route", "method", "status"])
+HTTP_LATENCY = Histogram(
+    "ekatra_http_request_duration_seconds", "Time from the request's arrival to its response's status",
+    ["route", "method"], buckets=HTTP_LATENCY_BUCKETS_SECONDS)
+
+# The worker process (`python -m scheduler`, served on WORKER_METRICS_PORT) ---------------------
+
+SEND_LATENCY_BUCKETS_SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
+DURATION_BUCKETS_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+OUTBOX_MESSAGES = Counter(
+    "ekatra_outbox_messages",
+    "Send results written back: outcome sent, retried, failed, held (WhatsApp window closed) or "
+    "released (not handed over), by channel and provider error code ('' when none)",
+    ["outcome", "channel", "error_code"])
+SEND_LATENCY = Histogram(
+    "ekatra_outbox_send_duration_seconds", "One request to the provider, answered or failed",
+    ["channel"], buckets=SEND_LATENCY_BUCKETS_SECONDS)
+CLAIM_DURATION = Histogram(
+    "ekatra_outbox_claim_duration_seconds", "One claim of due messages (one transaction)",
+    buckets=DURATION_BUCKETS_SECONDS)
+JOB_DURATION = Histogram(
+    "ekatra_job_duration_seconds", "One run of a scheduler job (plan: the planning of due days)",
+    ["job_name"], buckets=DURATION_BUCKETS_SECONDS)  # not `job`: Prometheus's own target label
+JOB_LAST_SUCCESS = Gauge(
+    "ekatra_job_last_success_timestamp_seconds", "When a scheduler job last ended without an error",
+    ["job_name"], multiprocess_mode="max")
+LEASE_RECOVERIES = Counter(
+    "ekatra_outbox_lease_recoveries",
+    "Expired leases reconciled: found_sent (the provider had it), requeued, unresolved", ["result"])
+WEBHOOKS = Counter("ekatra_webhooks", "Webhook attempts: sent or failed", ["outcome"])
+RATE_LIMIT_WAITS = Counter("ekatra_outbox_rate_limit_waits",
+                           "Sends that waited for the send-rate limit")
+RATE_LIMIT_WAIT_SECONDS = Counter("ekatra_outbox_rate_limit_wait_seconds",
+                                  "Time sends spent waiting for the send-rate limit")
+
+
+def count_outcomes(tally: Tally) -> None:
+    """Add one written-back batch's results, tallied by (outcome, channel, error code)."""
+    for (outcome, channel, error_code), count in tally.items():
+        OUTBOX_MESSAGES.labels(outcome, channel, "" if error_code is None else str(error_code)).inc(count)
+
+
+class OutboxCollector:
+    """Outbox depth by state and the age of the oldest due message, read at scrape time with
+    one grouped query (`outbox.services.depth`)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def describe(self):
+        return []  # read at scrape time only: registering must not query the database
+
+    def collect(self):
+        from ekatra import clock
+        from ekatra.extensions import db
+        from ekatra.outbox.services import depth
+
+        now = clock.now()
+        with self.app.app_context():
+            try:
+                states = depth(now)
+            finally:
+                db.session.remove()
+        messages = GaugeMetricFamily("ekatra_outbox_messages_unsent",
+                                     "Unsent messages: due, later (pending, not due yet), held, "
+                                     "waiting (behind an earlier part), sending", labels=["state"])
+        for state in ("due", "later", "held", "waiting", "sending"):
+            messages.add_metric([state], states.get(state, (0, None))[0])
+        yield messages
+        oldest = states.get("due", (0, None))[1]
+        yield GaugeMetricFamily("ekatra_outbox_oldest_due_age_seconds",
+                                "How long the oldest claimable message has been due (0: none)",
+                                value=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)
+
+
+def serve_worker_metrics(app, port: int, address: str) -> None:
+    """This worker's metrics, with the outbox's depth, on http://address:port/metrics."""
+    REGISTRY.register(OutboxCollector(app))
+    start_http_server(port, addr=address)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The Prometheus text of every sample: all gunicorn workers' in multiprocess mode."""
+    if os.environ.get(MULTIPROC_DIR_VARIABLE):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
