@@ -16,7 +16,6 @@ import math
 import time
 
 from flask import Flask, current_app, jsonify, request
-from flask_jwt_extended import decode_token
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
@@ -53,14 +52,11 @@ def _identify() -> str | None:
         except DomainError:
             return None
         return f"partner:{partner.id}"
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        try:
-            claims = decode_token(header[len("Bearer "):])
-        except Exception:  # any invalid token: authentication will refuse it
-            return None
-        if claims.get("type") == "access" and claims.get("kind") is None and claims.get("sub"):
-            return f"author:{claims['sub']}"
+    from ekatra.auth.tokens import signed_claims
+
+    claims = signed_claims(request.headers.get("Authorization"))
+    if claims and claims.get("type") == "access" and claims.get("kind") is None and claims.get("sub"):
+        return f"author:{claims['sub']}"
     return None
 
 

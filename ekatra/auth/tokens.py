@@ -21,6 +21,7 @@ from flask_jwt_extended import (
     JWTManager,
     create_access_token,
     create_refresh_token,
+    decode_token,
     verify_jwt_in_request,
 )
 from flask_jwt_extended.config import config as jwt_config
@@ -84,6 +85,24 @@ class VerifiedHeaders:
 
 def _verified_headers() -> VerifiedHeaders:
     return current_app.extensions["ekatra.verified_headers"]
+
+
+def signed_claims(header: str | None) -> dict | None:
+    """The claims of the `Authorization` header's token if its signature checks out (from this
+    app's memory of verified headers, else decoded once and remembered), else None. Expiry and
+    revocation are not checked here: for telling callers apart (rate limits), not for letting
+    them in."""
+    if not header or not header.startswith("Bearer "):
+        return None
+    remembered = _verified_headers().claims(jwt_config.decode_key, header)
+    if remembered is not None:
+        return remembered
+    try:
+        claims = decode_token(header[len("Bearer "):])
+    except Exception:  # any invalid token: authentication will refuse it
+        return None
+    _verified_headers().remember(jwt_config.decode_key, header, claims)
+    return claims
 
 
 def _load_active_session(claims: dict) -> bool:
