@@ -188,13 +188,18 @@ def _csp_violations(driver) -> list[str]:
 
 def _click_and_load(driver, element) -> None:
     """Click something that loads a new page, and wait until the old one is gone."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")
+    # A mark on the old page's window, not a reference to one of its elements: while the old
+    # document is torn down, asking Chromium about its nodes can fail in more ways than "stale".
+    driver.execute_script("window.ekatraOldPage = true")
     element.click()
-    WebDriverWait(driver, WAIT_SECONDS).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return window.ekatraOldPage === undefined && document.readyState === 'complete'"
+        )
+    )
 
 
 def _wait_for(driver, css: str):
