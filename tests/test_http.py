@@ -7,14 +7,8 @@ import base64
 import hashlib
 import http.client
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -28,6 +22,7 @@ from tests.conftest import test_environ
 from tests.factories import PASSWORD, contract_course
 from tests.groups.factories import create_group, students_of
 from tests.partners.factories import PartnerClient
+from tests.servers import gunicorn
 
 LONE_SURROGATE = "a\udc00"
 NUL = "a\x00b"
@@ -215,17 +210,8 @@ def test_the_sandbox_pages_carry_the_security_headers():
 def test_gunicorn_refuses_a_chunked_upload_over_the_limit_whole(database_url, author, tmp_path):
     """Through the real server: gunicorn de-chunks the body and sets wsgi.input_terminated."""
     group_id = create_group(author, {"name": "G"})
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    root = Path(__file__).resolve().parent.parent
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "app:app", "--config", str(root / "gunicorn.conf.py"),
-         "--workers", "1", "--bind", f"127.0.0.1:{port}", "--chdir", str(root),
-         "--access-logfile", str(tmp_path / "access.log"), "--log-level", "warning"],
-        env={**os.environ, **test_environ(database_url)}, cwd=tmp_path)
 
-    def post(body: bytes) -> tuple[int, dict]:
+    def post(port: int, body: bytes) -> tuple[int, dict]:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         chunks = (body[start:start + 65536] for start in range(0, len(body), 65536))
         connection.request("POST", f"/api/group/{group_id}/import", body=chunks,
@@ -235,21 +221,10 @@ def test_gunicorn_refuses_a_chunked_upload_over_the_limit_whole(database_url, au
         connection.close()
         return status, payload
 
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-        status, _ = post(_csv(6_000, name="Learner with a long name " + "x" * 150))
+    with gunicorn(tmp_path, test_environ(database_url)) as server:
+        status, _ = post(server.port, _csv(6_000, name="Learner with a long name " + "x" * 150))
         assert status == 413
         assert students_of(author, group_id) == []
-        status, _ = post(_csv(3))
+        status, _ = post(server.port, _csv(3))
         assert status == 200
         assert len(students_of(author, group_id)) == 3
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +20,7 @@ from ekatra.extensions import db
 from tests.cohorts.factories import JPEG, PDF, create_cohort, invite, sponsor_token
 from tests.conftest import test_environ
 from tests.factories import AuthorClient
+from tests.servers import free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -38,12 +35,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A migrated database with an author's cohort and one invited student, served by gunicorn."""
@@ -51,7 +42,7 @@ def site(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'ekatra.db'}"
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     environ = {**test_environ(url), "PUBLIC_BASE_URL": base, "COHORT_UPLOADS_DIR": str(folder / "uploads")}
     app = create_app(config={"TESTING": True}, environ=environ)
@@ -76,44 +67,7 @@ def site(tmp_path_factory):
             ],
         )["invite_links"][0]
         db.engine.dispose()
-    log = folder / "gunicorn.log"
-    with log.open("w") as stderr:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "app:app",
-                "--config",
-                str(ROOT / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--chdir",
-                str(ROOT),
-                "--access-logfile",
-                str(folder / "access.log"),
-            ],
-            cwd=folder,
-            env={
-                "PATH": os.environ.get("PATH", ""),
-                "HOME": os.environ.get("HOME", ""),
-                **environ,
-                "WEB_CONCURRENCY": "1",
-            },
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code < 500:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
-            time.sleep(0.1)
+    with gunicorn(folder, environ, port=port):
         files = folder / "files"
         files.mkdir()
         (files / "id.jpg").write_bytes(JPEG)
@@ -127,9 +81,6 @@ def site(tmp_path_factory):
             "files": files,
             "sponsor": sponsor_token(mailer),
         }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _browser(tmp_path: Path, size: tuple[int, int]):

@@ -3,11 +3,6 @@ bearer token that guards them; the sum over gunicorn's worker processes."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,9 +11,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import test_environ
+from tests.servers import gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_SECONDS = 30
 COURSE_ROUTE = "/api/course/<int:id>"
 
 
@@ -66,12 +60,6 @@ def test_production_without_a_token_serves_no_metrics(app, client, monkeypatch):
     assert response.status_code == 403 and "METRICS_TOKEN" in response.get_json()["message"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def gunicorn_with_two_workers(tmp_path):
     from flask_migrate import upgrade
@@ -87,32 +75,9 @@ def gunicorn_with_two_workers(tmp_path):
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"left by a previous run")
-    port = _free_port()
-    environ = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""),
-               **test_environ(url), "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-    log = tmp_path / "gunicorn.log"
-    with log.open("w") as stderr:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "app:app", "--config", str(ROOT / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
-             "--access-logfile", str(tmp_path / "access.log")],
-            cwd=tmp_path, env=environ, stdout=subprocess.DEVNULL, stderr=stderr)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                if _get(f"{base}/healthz").status_code < 500:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
-            time.sleep(0.1)
-        yield base, metrics_dir
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    environ = {**test_environ(url), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    with gunicorn(tmp_path, environ, workers=2) as server:
+        yield server.base, metrics_dir
 
 
 def _get(url: str) -> requests.Response:

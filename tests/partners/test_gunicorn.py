@@ -3,13 +3,6 @@ contract's `jwt_token` / `access_token` headers arrive, and their dash twins can
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 import requests
 
@@ -19,15 +12,7 @@ from ekatra.partners import services
 from tests.conftest import test_environ
 from tests.factories import AuthorClient
 from tests.partners.factories import PartnerClient, running_delivery
-
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_SECONDS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.servers import gunicorn as serve
 
 
 def _prepared_database(url: str) -> dict:
@@ -50,36 +35,10 @@ def _prepared_database(url: str) -> dict:
 def gunicorn(tmp_path):
     url = f"sqlite:///{tmp_path / 'ekatra.db'}"
     prepared = _prepared_database(url)
-    port = _free_port()
-    environ = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""),
-               **test_environ(url), "WEB_CONCURRENCY": "1"}
-    log = tmp_path / "gunicorn.log"
-    with log.open("w") as stderr:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "app:app", "--config", str(ROOT / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
-             "--access-logfile", str(tmp_path / "access.log")],
-            cwd=tmp_path, env=environ, stdout=subprocess.DEVNULL, stderr=stderr)
-    base = f"http://127.0.0.1:{port}"
-    http = requests.Session()
-    http.trust_env = False
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                if http.get(f"{base}/healthz", timeout=1).status_code < 500:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer within 30 s"
-            time.sleep(0.1)
+    with serve(tmp_path, test_environ(url)) as server, requests.Session() as http:
+        http.trust_env = False
         http.headers.update(prepared["headers"])
-        yield base, http, prepared["codes"]
-    finally:
-        http.close()
-        server.terminate()
-        server.wait(timeout=30)
+        yield server.base, http, prepared["codes"]
 
 
 def test_the_partner_flow_works_through_gunicorn_with_the_contracts_headers(gunicorn):
