@@ -81,12 +81,14 @@ def init_rate_limits(app: Flask) -> Limiter:
     limiter = Limiter(
         lambda: rate_limited_caller() or "anonymous",
         app=app,
-        default_limits=[_caller_limit],
-        default_limits_exempt_when=lambda: rate_limited_caller() is None,
+        # One budget per caller across every route (a route's own limit, where one is declared,
+        # comes on top of it).
+        application_limits=[_caller_limit],
+        application_limits_exempt_when=lambda: rate_limited_caller() is None,
         headers_enabled=True,
         header_name_mapping={getattr(HeaderNames, key): value for key, value in HEADERS.items()},
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],
-        strategy="moving-window",
+        strategy="sliding-window-counter",
         key_prefix="ekatra",
     )
 

@@ -68,40 +68,41 @@ def list_courses(actor: Actor) -> list[Course]:
 _courses, _days, _questions = Course.__table__, Day.__table__, Question.__table__
 # The read path's statements are built once (plain Core: no ORM identity map, no per-request
 # statement building); SQLAlchemy compiles each once per engine.
-_COURSE = (select(_courses.c.id, _courses.c.owner_id, _courses.c.name, _courses.c.author,
-                  _courses.c.description, _courses.c.language, _courses.c.whatsapp_opener_content_sid,
-                  _courses.c.whatsapp_quick_replies, _courses.c.reminder_lead_in)
-           .where(_courses.c.id == bindparam("course_id")))
-_DAYS_AND_QUESTIONS = (
-    select(_days.c.number, _days.c.text.label("day_text"), _questions.c.id,
-           *(_questions.c[name] for name in QUESTION_FIELDS))
-    .select_from(_days.outerjoin(_questions, _questions.c.day_id == _days.c.id))
-    .where(_days.c.course_id == bindparam("course_id"))
+_COURSE_COLUMNS = (_courses.c.id, _courses.c.owner_id, _courses.c.name, _courses.c.author,
+                   _courses.c.description, _courses.c.language, _courses.c.whatsapp_opener_content_sid,
+                   _courses.c.whatsapp_quick_replies, _courses.c.reminder_lead_in)
+# The course with its days and their questions in one statement: a row per question (or per day
+# without questions, or one row for a course without days), the course's columns on each.
+_COURSE_WITH_DAYS = (
+    select(*_COURSE_COLUMNS, _days.c.number, _days.c.text.label("day_text"),
+           _questions.c.id.label("question_id"), *(_questions.c[name] for name in QUESTION_FIELDS))
+    .select_from(_courses.outerjoin(_days, _days.c.course_id == _courses.c.id)
+                 .outerjoin(_questions, _questions.c.day_id == _days.c.id))
+    .where(_courses.c.id == bindparam("course_id"))
     .order_by(_days.c.number, _questions.c.position, _questions.c.id))
-
-
-def _days_of(course_id: int) -> list[dict]:
-    """The course's days in number order, each with its questions in position order (one query)."""
-    days: list[dict] = []
-    for row in db.session.connection().execute(_DAYS_AND_QUESTIONS, {"course_id": course_id}):
-        if not days or days[-1]["number"] != row.number:
-            days.append({"number": row.number, "text": row.day_text, "questions": []})
-        if row.id is not None:
-            question = {name: getattr(row, name) for name in QUESTION_FIELDS}
-            days[-1]["questions"].append({"id": row.id, **question})
-    return days
+_COURSE_FIELDS = tuple(column.name for column in _COURSE_COLUMNS)
 
 
 def get_course(actor: Actor, course_id: int) -> dict:
-    """The course with its days and questions, as CourseSchema reads it (plain dicts, two queries).
+    """The course with its days (in number order) and their questions (in position order), as
+    CourseSchema reads it: plain dicts from one query.
 
     Another author's course is not found, as with `find_course`."""
-    row = None
+    rows = []
     if is_row_id(course_id):
-        row = visible(actor, db.session.connection().execute(_COURSE, {"course_id": course_id}).first())
-    if row is None:
+        rows = db.session.connection().execute(_COURSE_WITH_DAYS, {"course_id": course_id}).all()
+    if not rows or visible(actor, rows[0]) is None:
         raise NotFound("Course not found!!")
-    return {**row._asdict(), "days": _days_of(row.id)}  # the schema shows its own fields only
+    days: list[dict] = []
+    for row in rows:
+        if row.number is None:
+            continue  # a course without days
+        if not days or days[-1]["number"] != row.number:
+            days.append({"number": row.number, "text": row.day_text, "questions": []})
+        if row.question_id is not None:
+            question = {name: getattr(row, name) for name in QUESTION_FIELDS}
+            days[-1]["questions"].append({"id": row.question_id, **question})
+    return {**{name: getattr(rows[0], name) for name in _COURSE_FIELDS}, "days": days}
 
 
 def update_course(actor: Actor, course_id: int, changes: dict, now: datetime) -> Course:

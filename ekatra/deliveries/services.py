@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Row, bindparam, case, func, select, update
+from sqlalchemy import Integer, Row, bindparam, case, func, literal, null, select, union_all, update
 
 from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day
@@ -248,12 +248,18 @@ _DELIVERIES = (
     .order_by(_deliveries.c.id))
 _DELIVERY = _DELIVERIES.where(_deliveries.c.id == bindparam("delivery_id"))
 _IDS = bindparam("ids", expanding=True)
-_ENROLLED = (select(_enrollments.c.delivery_id, func.count(_enrollments.c.student_id),
-                    func.max(_enrollments.c.next_day))
+_ENROLLED_ROW = ""  # no message status is empty
+# Both counts of a set of deliveries in one statement: per delivery a row ("enrolled", its
+# learners, the furthest next day) and a row per message status (status, count, NULL).
+_ENROLLED = (select(_enrollments.c.delivery_id, literal(_ENROLLED_ROW).label("kind"),
+                    func.count(_enrollments.c.student_id).label("count"),
+                    func.max(_enrollments.c.next_day).label("furthest"))
              .where(_enrollments.c.delivery_id.in_(_IDS)).group_by(_enrollments.c.delivery_id))
-_MESSAGES_BY_STATUS = (select(_messages.c.delivery_id, _messages.c.status, func.count())
+_MESSAGES_BY_STATUS = (select(_messages.c.delivery_id, _messages.c.status, func.count(),
+                              null().cast(Integer))
                        .where(_messages.c.delivery_id.in_(_IDS))
                        .group_by(_messages.c.delivery_id, _messages.c.status))
+_COUNTS = union_all(_ENROLLED, _MESSAGES_BY_STATUS)
 
 
 def _delivery_rows(actor: Actor, delivery_id: int | None = None) -> list:
@@ -267,17 +273,17 @@ def _delivery_rows(actor: Actor, delivery_id: int | None = None) -> list:
 
 
 def _views(deliveries: list) -> list[DeliveryView]:
-    """Views of delivery rows from `_delivery_rows`: two grouped queries for all of them."""
+    """Views of delivery rows from `_delivery_rows`: one statement counts for all of them."""
     ids = [d.id for d in deliveries]
     if not ids:
         return []
-    connection = db.session.connection()
     enrolled = defaultdict(lambda: (0, 0))
-    for delivery_id, students, furthest in connection.execute(_ENROLLED, {"ids": ids}):
-        enrolled[delivery_id] = (students, (furthest or 1) - 1)
     messages: dict[int, dict[str, int]] = defaultdict(dict)
-    for delivery_id, status, count in connection.execute(_MESSAGES_BY_STATUS, {"ids": ids}):
-        messages[delivery_id][status] = count
+    for delivery_id, kind, count, furthest in db.session.connection().execute(_COUNTS, {"ids": ids}):
+        if kind == _ENROLLED_ROW:
+            enrolled[delivery_id] = (count, (furthest or 1) - 1)
+        else:
+            messages[delivery_id][kind] = count
     return [DeliveryView(d, d.group_name, d.course_name, enrolled[d.id][1], enrolled[d.id][0],
                          messages[d.id]) for d in deliveries]
 

@@ -84,41 +84,40 @@ def list_groups(actor: Actor) -> list[Group]:
 _groups, _students, _opt_outs = Group.__table__, Student.__table__, OptOut.__table__
 # The read path's statements are built once (plain Core: no ORM identity map, no per-request
 # statement building); SQLAlchemy compiles each once per engine.
-_GROUP = (select(_groups.c.id, _groups.c.owner_id, _groups.c.name, _groups.c.description,
-                 _groups.c.default_timezone, _groups.c.default_channel)
-          .where(_groups.c.id == bindparam("group_id")))
-# opt_outs holds at most one row per (phone, channel), so the join never repeats a student.
-_STUDENTS_WITH_OPT_OUTS = (
-    select(_students.c.id, _students.c.name, _students.c.phone, _students.c.channel,
-           _students.c.is_subscribed, _students.c.timezone, _students.c.country_code,
-           _opt_outs.c.id.label("opt_out_id"))
-    .select_from(_students.outerjoin(_opt_outs, and_(_opt_outs.c.phone == _students.c.phone,
-                                                     _opt_outs.c.channel == _students.c.channel)))
-    .where(_students.c.group_id == bindparam("group_id"))
+# The group with its students (oldest first) in one statement: a row per student, the group's
+# columns on each (one row with no student for an empty group). opt_outs holds at most one row
+# per (phone, channel), so the join never repeats a student.
+_GROUP_WITH_STUDENTS = (
+    select(_groups.c.id, _groups.c.owner_id, _groups.c.name, _groups.c.description,
+           _groups.c.default_timezone, _groups.c.default_channel,
+           _students.c.id.label("student_id"), _students.c.name.label("student_name"),
+           _students.c.phone, _students.c.channel, _students.c.is_subscribed, _students.c.timezone,
+           _students.c.country_code, _opt_outs.c.id.label("opt_out_id"))
+    .select_from(_groups.outerjoin(_students, _students.c.group_id == _groups.c.id)
+                 .outerjoin(_opt_outs, and_(_opt_outs.c.phone == _students.c.phone,
+                                            _opt_outs.c.channel == _students.c.channel)))
+    .where(_groups.c.id == bindparam("group_id"))
     .order_by(_students.c.id))
 
 
-def _students_of(group_id: int) -> list[dict]:
-    """The group's students, oldest first, each with `opted_out` as `_mark_opt_outs` sets it."""
-    rows = db.session.connection().execute(_STUDENTS_WITH_OPT_OUTS, {"group_id": group_id})
-    return [{"id": row.id, "name": row.name, "phone": row.phone, "channel": row.channel,
-             "is_subscribed": row.is_subscribed, "timezone": row.timezone,
-             "country_code": row.country_code, "opted_out": row.opt_out_id is not None}
-            for row in rows]
-
-
 def get_group(actor: Actor, group_id: int) -> dict:
-    """The group and its students, as GroupOutSchema reads it (plain dicts, two queries).
+    """The group and its students, as GroupOutSchema reads it (plain dicts from one query), each
+    student with `opted_out` as `_mark_opt_outs` sets it.
 
     Another author's group is not found, as with `find_group`."""
-    row = None
+    rows = []
     if is_row_id(group_id):
-        row = visible(actor, db.session.connection().execute(_GROUP, {"group_id": group_id}).first())
-    if row is None:
+        rows = db.session.connection().execute(_GROUP_WITH_STUDENTS, {"group_id": group_id}).all()
+    if not rows or visible(actor, rows[0]) is None:
         raise NotFound(GROUP_NOT_FOUND)
-    return {"id": row.id, "name": row.name, "description": row.description,
-            "default_timezone": row.default_timezone, "default_channel": row.default_channel,
-            "students": _students_of(row.id)}
+    group = rows[0]
+    return {"id": group.id, "name": group.name, "description": group.description,
+            "default_timezone": group.default_timezone, "default_channel": group.default_channel,
+            "students": [{"id": row.student_id, "name": row.student_name, "phone": row.phone,
+                          "channel": row.channel, "is_subscribed": row.is_subscribed,
+                          "timezone": row.timezone, "country_code": row.country_code,
+                          "opted_out": row.opt_out_id is not None}
+                         for row in rows if row.student_id is not None]}
 
 
 # Checking students -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -51,8 +52,12 @@ def _revisions(heads) -> str | None:
     return ",".join(sorted(heads)) or None
 
 
+@functools.cache
 def migration_head() -> str | None:
-    """The newest revision of the code's migrations (several, comma-joined, on a branch)."""
+    """The newest revision of the code's migrations (several, comma-joined, on a branch).
+
+    Read from the scripts once per process: the code a process runs does not change under it,
+    and reading every migration file on each health check cost milliseconds."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return _revisions(ScriptDirectory.from_config(config).get_heads())

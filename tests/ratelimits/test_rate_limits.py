@@ -46,6 +46,12 @@ def test_an_author_past_the_limit_gets_429_with_retry_after(author, limits):
     assert responses[3].is_json and "Rate limit" in responses[3].get_json()["message"]
 
 
+def test_one_count_covers_every_route_a_caller_uses(author, limits):
+    statuses = [author.get(path).status_code
+                for path in ("/api/course/", "/api/group/", "/api/retrieve-deliveries", "/api/course/")]
+    assert statuses == [200, 200, 200, 429]
+
+
 def test_each_partner_and_author_has_its_own_count(client, author, other_author, limits):
     partner = PartnerClient.create(client)
     assert [partner.client.get("/api/webhooks", headers=partner.headers).status_code
