@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from ekatra.auth.services import Actor
 from ekatra.cohorts import documents, links
+from ekatra.cohorts.enrollments import refresh_state
 from ekatra.cohorts.models import (
     ACTIVE,
     APPROVED,
@@ -39,7 +40,6 @@ from ekatra.cohorts.services import (
     documents_of,
     filled_in,
     first_day,
-    refresh_state,
     summary,
 )
 from ekatra.cohorts.storage import new_key

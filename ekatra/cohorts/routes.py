@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from ekatra import clock
 from ekatra.auth.tokens import author_required, current_actor
-from ekatra.cohorts import paperwork, services
+from ekatra.cohorts import enrollments, export, invitations, paperwork, services
 from ekatra.cohorts.portal import portal
 from ekatra.cohorts.schemas import (
     BulkSignSchema,
@@ -192,7 +192,7 @@ class Invitations(MethodView):
     @author_required()
     def post(self, body, cohort_id):
         """Invite students: private links by email and by SMS or WhatsApp (through the outbox)"""
-        result = services.invite(
+        result = invitations.invite(
             current_actor(),
             cohort_id,
             body["students"],
@@ -215,7 +215,7 @@ class Enrollments(MethodView):
     @author_required()
     def get(self, args, cohort_id):
         """The cohort's enrollments (filter by state, verification_state; paginated)"""
-        rows, total, is_owner = services.list_enrollments(
+        rows, total, is_owner = enrollments.list_enrollments(
             current_actor(),
             cohort_id,
             states=args["state"],
@@ -240,7 +240,7 @@ class Export(MethodView):
     @author_required()
     def get(self, args, cohort_id):
         """The cohort as an .xlsx (the contract's columns; demographics only for the owner)"""
-        cohort, columns, rows = services.export_rows(current_actor(), cohort_id, args.get("include"))
+        cohort, columns, rows = export.export_rows(current_actor(), cohort_id, args.get("include"))
         name = f"cohort_{cohort.id}_export_{clock.now():%Y%m%d}.xlsx"
         return current_app.response_class(
             xlsx_bytes(columns, rows, title=cohort.name, fallback_title="Cohort"),
@@ -257,7 +257,7 @@ class EnrollmentById(MethodView):
     @author_required()
     def get(self, enrollment_id):
         """One enrollment with its uploads"""
-        enrollment, documents, is_owner = services.get_enrollment(current_actor(), enrollment_id)
+        enrollment, documents, is_owner = enrollments.get_enrollment(current_actor(), enrollment_id)
         return enrollment_body(enrollment, documents, with_demographics=is_owner)
 
 
@@ -274,7 +274,7 @@ class Verify(MethodView):
     @author_required()
     def post(self, body, enrollment_id):
         """Approve or reject a student's document (a rejection asks the student to resubmit)"""
-        record = services.verify(
+        record = enrollments.verify(
             current_actor(),
             enrollment_id,
             action=body["action"],
@@ -293,7 +293,7 @@ class Reinvite(MethodView):
     @author_required()
     def post(self, body, enrollment_id):
         """Re-invite a student: a new link (older ones stop working), sent again"""
-        link = services.reinvite(
+        link = invitations.reinvite(
             current_actor(),
             enrollment_id,
             send_email=body["send_email"],
@@ -306,7 +306,7 @@ class Reinvite(MethodView):
     @author_required()
     def delete(self, enrollment_id):
         """Revoke a student's invitation: the link stops working"""
-        enrollment = services.revoke(current_actor(), enrollment_id, now=clock.now())
+        enrollment = invitations.revoke(current_actor(), enrollment_id, now=clock.now())
         return {"id": enrollment.id, "state": enrollment.state, "revoked_at": iso(enrollment.revoked_at)}
 
 
@@ -315,7 +315,9 @@ class EnrollmentDocument(MethodView):
     @author_required()
     def get(self, enrollment_id, document_id):
         """Download a student's upload to review it"""
-        document, data = services.document_file(current_actor(), enrollment_id, document_id, cohort_store())
+        document, data = enrollments.document_file(
+            current_actor(), enrollment_id, document_id, cohort_store()
+        )
         return current_app.response_class(
             data,
             mimetype=document.content_type,
@@ -328,7 +330,7 @@ class SignedAgreement(MethodView):
     @author_required()
     def get(self, enrollment_id):
         """The student's signed agreement (a PDF, once the cohort is finalised)"""
-        enrollment, _documents, _owner = services.get_enrollment(current_actor(), enrollment_id)
+        enrollment, _documents, _owner = enrollments.get_enrollment(current_actor(), enrollment_id)
         data = paperwork.signed_agreement(enrollment, cohort_store())
         if data is None:
             raise services.Missing("The signed agreement exists once the sponsor has signed")
