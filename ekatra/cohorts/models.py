@@ -62,7 +62,7 @@ class Cohort(db.Model):
     - `draft`: created (services); its templates and settings may change.
     - `active`: the first invitations went out (invitations); the agreement text is fixed
       (`admin_signed_at`).
-    - `finalised`: the sponsor signed for every ready student (paperwork); the signed agreements
+    - `finalised`: the sponsor signed for every ready student (sponsor); the signed agreements
       are PDFs and the cohort's group and course delivery exist (`group_id`, `delivery_id`). Final.
     - `cancelled`: by the owner, from draft or active (services). Final; every link stops working.
 

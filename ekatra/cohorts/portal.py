@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ekatra import clock
-from ekatra.cohorts import paperwork
+from ekatra.cohorts import paperwork, sponsor
 from ekatra.cohorts.models import APPROVED, FINALISED, REJECTED, SIGNED
 from ekatra.cohorts.services import (
     LinkRefused,
@@ -424,11 +424,11 @@ def student_pdf(token):
 
 
 def _sponsor(token: str):
-    return paperwork.cohort_by_sponsor_link(current_app.config["SECRET_KEY"], token, clock.now())
+    return sponsor.cohort_by_sponsor_link(current_app.config["SECRET_KEY"], token, clock.now())
 
 
 def _sponsor_page(token: str, cohort, **context):
-    overview = paperwork.sponsor_overview(cohort)
+    overview = sponsor.sponsor_overview(cohort)
     return render_template(
         "cohorts/sponsor.html",
         token=token,
@@ -455,7 +455,7 @@ def sponsor_overview(token):
 @portal.get("/cohorts/sponsor/<token>/student/<int:student_id>")
 def sponsor_student(token, student_id):
     cohort = _sponsor(token)
-    enrollment, texts, documents = paperwork.sponsor_student(cohort, student_id)
+    enrollment, texts, documents = sponsor.sponsor_student(cohort, student_id)
     signature_url = (
         url_for("cohorts.portal.sponsor_student_signature", token=token, student_id=enrollment.id)
         if enrollment.signature
@@ -475,7 +475,7 @@ def sponsor_student(token, student_id):
 
 @portal.get("/cohorts/sponsor/<token>/student/<int:student_id>/signature.png")
 def sponsor_student_signature(token, student_id):
-    enrollment, _texts, _documents = paperwork.sponsor_student(_sponsor(token), student_id)
+    enrollment, _texts, _documents = sponsor.sponsor_student(_sponsor(token), student_id)
     return current_app.response_class(enrollment.signature or b"", mimetype="image/png")
 
 
@@ -483,7 +483,7 @@ def sponsor_student_signature(token, student_id):
 def sponsor_bulk_sign(token):
     cohort = _sponsor(token)
     try:
-        result = paperwork.bulk_sign(
+        result = sponsor.bulk_sign(
             token,
             signature=request.form.get("signature", ""),
             initials=request.form.get("initials", ""),

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from ekatra import clock
 from ekatra.auth.tokens import author_required, current_actor
-from ekatra.cohorts import enrollments, export, invitations, paperwork, services
+from ekatra.cohorts import enrollments, export, invitations, paperwork, services, sponsor
 from ekatra.cohorts.portal import portal
 from ekatra.cohorts.schemas import (
     BulkSignSchema,
@@ -349,8 +349,8 @@ class SponsorCohort(MethodView):
     @blp.doc(security=PUBLIC)
     def get(self, token):
         """The sponsor's view of the cohort (token from the sponsor's email); can_sign once all are ready"""
-        cohort = paperwork.cohort_by_sponsor_link(current_app.config["SECRET_KEY"], token, clock.now())
-        return sponsor_body(paperwork.sponsor_overview(cohort))
+        cohort = sponsor.cohort_by_sponsor_link(current_app.config["SECRET_KEY"], token, clock.now())
+        return sponsor_body(sponsor.sponsor_overview(cohort))
 
 
 @blp.route("/api/v1/sponsors/cohorts/<string:token>/bulk-sign")
@@ -359,7 +359,7 @@ class SponsorBulkSign(MethodView):
     @blp.arguments(BulkSignSchema)
     def post(self, body, token):
         """Sign for every student at once: the cohort is finalised and its course delivery starts"""
-        result = paperwork.bulk_sign(
+        result = sponsor.bulk_sign(
             token,
             signature=body["signature"],
             initials=body["initials"],

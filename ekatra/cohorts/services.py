@@ -4,8 +4,8 @@ or enrollment, the enrollment counts, texts to a student through the outbox, and
 the agreement templates.
 
 Invitations are in `invitations`, enrollments and their verification in `enrollments`, the
-spreadsheet in `export`; what students and the sponsor do through their links is in
-`paperwork`.
+spreadsheet in `export`; what students do through their links is in `paperwork`, and what the
+sponsor does through theirs in `sponsor`.
 
 Errors are the contract's: `CohortError`s carry a code (VALIDATION_ERROR, STATE_ERROR,
 NOT_FOUND, AUTHENTICATION_ERROR, AUTHORIZATION_ERROR) and details, turned into
