@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from ekatra import clock
 from ekatra.auth.tokens import author_required, current_actor
 from ekatra.cohorts import enrollments, export, invitations, paperwork, services, sponsor
-from ekatra.cohorts.portal import portal
+from ekatra.cohorts.portal import cohort_settings, cohort_store, portal
 from ekatra.cohorts.schemas import (
     BulkSignSchema,
     CohortCreateSchema,
@@ -33,8 +33,9 @@ from ekatra.cohorts.schemas import (
     sponsor_body,
     verification_body,
 )
-from ekatra.cohorts.services import CohortError, Settings
-from ekatra.cohorts.storage import store_from_config
+from ekatra.cohorts.services import CohortError
+from ekatra.cohorts.sponsor_pages import sponsor_pages
+from ekatra.cohorts.student_pages import student_pages
 from ekatra.errors import DomainError, _flatten_locations, error_body
 from ekatra.http import PUBLIC, Blueprint
 from ekatra.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
@@ -44,6 +45,8 @@ blp = Blueprint(
 )
 # The student's and sponsor's pages: HTML, not in the OpenAPI document (flask-smorest's own
 # register_blueprint would document them).
+portal.register_blueprint(student_pages)
+portal.register_blueprint(sponsor_pages)
 flask.Blueprint.register_blueprint(blp, portal)
 
 CODES = {
@@ -90,27 +93,6 @@ def _http_error(problem: HTTPException):
         return contract_error("Invalid input: " + "; ".join(sorted(errors)), 422, errors=errors)
     status = problem.code or 500
     return contract_error(problem.description or problem.name, status)
-
-
-def settings() -> Settings:
-    config = current_app.config
-    return Settings(
-        secret=config["SECRET_KEY"],
-        base_url=config["PUBLIC_BASE_URL"],
-        mailer=current_app.extensions["ekatra.mailer"],
-        store=cohort_store(),
-        invite_days=config["COHORT_INVITE_DAYS"],
-        sponsor_days=config["COHORT_SPONSOR_LINK_DAYS"],
-        upload_max_bytes=config["COHORT_UPLOAD_MAX_BYTES"],
-        whatsapp_opener_content_sid=config["WHATSAPP_OPENER_CONTENT_SID"],
-    )
-
-
-def cohort_store():
-    store = current_app.extensions.get("ekatra.cohort_store")
-    if store is None:
-        store = current_app.extensions["ekatra.cohort_store"] = store_from_config(current_app.config)
-    return store
 
 
 # Cohorts ---------------------------------------------------------------------------------------
@@ -199,7 +181,7 @@ class Invitations(MethodView):
             send_email=body["send_email"],
             send_text=body["send_text"],
             message=body["message"],
-            settings=settings(),
+            settings=cohort_settings(),
             now=clock.now(),
         )
         return {
@@ -281,7 +263,7 @@ class Verify(MethodView):
             document_type=body["document_type"],
             reason=body["reason"],
             metadata=body["metadata"],
-            settings=settings(),
+            settings=cohort_settings(),
             now=clock.now(),
         )
         return verification_body(record)
@@ -298,7 +280,7 @@ class Reinvite(MethodView):
             enrollment_id,
             send_email=body["send_email"],
             send_text=body["send_text"],
-            settings=settings(),
+            settings=cohort_settings(),
             now=clock.now(),
         )
         return {**link, "expires_at": iso(link["expires_at"])}
@@ -364,7 +346,7 @@ class SponsorBulkSign(MethodView):
             signature=body["signature"],
             initials=body["initials"],
             sign_all=body["sign_all"],
-            settings=settings(),
+            settings=cohort_settings(),
             now=clock.now(),
         )
         return {
