@@ -58,12 +58,13 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 class Cohort(db.Model):
     """A funded programme's intake: students invited to do their paperwork before a course.
 
-    Lifecycle (`state`), moved only by ekatra.cohorts.services:
-    - `draft`: created; its templates and settings may change.
-    - `active`: the first invitations went out; the agreement text is fixed (`admin_signed_at`).
-    - `finalised`: the sponsor signed for every ready student; the signed agreements are PDFs and
-      the cohort's group and course delivery exist (`group_id`, `delivery_id`). Final.
-    - `cancelled`: by the owner, from draft or active. Final; every link stops working.
+    Lifecycle (`state`), moved only by the cohorts package's use cases (the module in brackets):
+    - `draft`: created (services); its templates and settings may change.
+    - `active`: the first invitations went out (invitations); the agreement text is fixed
+      (`admin_signed_at`).
+    - `finalised`: the sponsor signed for every ready student (sponsor); the signed agreements
+      are PDFs and the cohort's group and course delivery exist (`group_id`, `delivery_id`). Final.
+    - `cancelled`: by the owner, from draft or active (services). Final; every link stops working.
 
     Finalising is resumable: the sponsor's signature, then the PDFs, then the group, then the
     delivery are each committed; a retry continues where a failure stopped, and `finalised` is

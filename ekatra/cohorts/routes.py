@@ -15,8 +15,8 @@ from werkzeug.exceptions import HTTPException
 
 from ekatra import clock
 from ekatra.auth.tokens import author_required, current_actor
-from ekatra.cohorts import paperwork, services
-from ekatra.cohorts.portal import portal
+from ekatra.cohorts import enrollments, export, invitations, paperwork, services, sponsor
+from ekatra.cohorts.portal import cohort_settings, cohort_store, portal
 from ekatra.cohorts.schemas import (
     BulkSignSchema,
     CohortCreateSchema,
@@ -33,8 +33,9 @@ from ekatra.cohorts.schemas import (
     sponsor_body,
     verification_body,
 )
-from ekatra.cohorts.services import CohortError, Settings
-from ekatra.cohorts.storage import store_from_config
+from ekatra.cohorts.services import CohortError
+from ekatra.cohorts.sponsor_pages import sponsor_pages
+from ekatra.cohorts.student_pages import student_pages
 from ekatra.errors import DomainError, _flatten_locations, error_body
 from ekatra.http import PUBLIC, Blueprint
 from ekatra.spreadsheets import XLSX_CONTENT_TYPE, xlsx_bytes
@@ -44,6 +45,8 @@ blp = Blueprint(
 )
 # The student's and sponsor's pages: HTML, not in the OpenAPI document (flask-smorest's own
 # register_blueprint would document them).
+portal.register_blueprint(student_pages)
+portal.register_blueprint(sponsor_pages)
 flask.Blueprint.register_blueprint(blp, portal)
 
 CODES = {
@@ -90,27 +93,6 @@ def _http_error(problem: HTTPException):
         return contract_error("Invalid input: " + "; ".join(sorted(errors)), 422, errors=errors)
     status = problem.code or 500
     return contract_error(problem.description or problem.name, status)
-
-
-def settings() -> Settings:
-    config = current_app.config
-    return Settings(
-        secret=config["SECRET_KEY"],
-        base_url=config["PUBLIC_BASE_URL"],
-        mailer=current_app.extensions["ekatra.mailer"],
-        store=cohort_store(),
-        invite_days=config["COHORT_INVITE_DAYS"],
-        sponsor_days=config["COHORT_SPONSOR_LINK_DAYS"],
-        upload_max_bytes=config["COHORT_UPLOAD_MAX_BYTES"],
-        whatsapp_opener_content_sid=config["WHATSAPP_OPENER_CONTENT_SID"],
-    )
-
-
-def cohort_store():
-    store = current_app.extensions.get("ekatra.cohort_store")
-    if store is None:
-        store = current_app.extensions["ekatra.cohort_store"] = store_from_config(current_app.config)
-    return store
 
 
 # Cohorts ---------------------------------------------------------------------------------------
@@ -192,14 +174,14 @@ class Invitations(MethodView):
     @author_required()
     def post(self, body, cohort_id):
         """Invite students: private links by email and by SMS or WhatsApp (through the outbox)"""
-        result = services.invite(
+        result = invitations.invite(
             current_actor(),
             cohort_id,
             body["students"],
             send_email=body["send_email"],
             send_text=body["send_text"],
             message=body["message"],
-            settings=settings(),
+            settings=cohort_settings(),
             now=clock.now(),
         )
         return {
@@ -215,7 +197,7 @@ class Enrollments(MethodView):
     @author_required()
     def get(self, args, cohort_id):
         """The cohort's enrollments (filter by state, verification_state; paginated)"""
-        rows, total, is_owner = services.list_enrollments(
+        rows, total, is_owner = enrollments.list_enrollments(
             current_actor(),
             cohort_id,
             states=args["state"],
@@ -240,7 +222,7 @@ class Export(MethodView):
     @author_required()
     def get(self, args, cohort_id):
         """The cohort as an .xlsx (the contract's columns; demographics only for the owner)"""
-        cohort, columns, rows = services.export_rows(current_actor(), cohort_id, args.get("include"))
+        cohort, columns, rows = export.export_rows(current_actor(), cohort_id, args.get("include"))
         name = f"cohort_{cohort.id}_export_{clock.now():%Y%m%d}.xlsx"
         return current_app.response_class(
             xlsx_bytes(columns, rows, title=cohort.name, fallback_title="Cohort"),
@@ -257,7 +239,7 @@ class EnrollmentById(MethodView):
     @author_required()
     def get(self, enrollment_id):
         """One enrollment with its uploads"""
-        enrollment, documents, is_owner = services.get_enrollment(current_actor(), enrollment_id)
+        enrollment, documents, is_owner = enrollments.get_enrollment(current_actor(), enrollment_id)
         return enrollment_body(enrollment, documents, with_demographics=is_owner)
 
 
@@ -274,14 +256,14 @@ class Verify(MethodView):
     @author_required()
     def post(self, body, enrollment_id):
         """Approve or reject a student's document (a rejection asks the student to resubmit)"""
-        record = services.verify(
+        record = enrollments.verify(
             current_actor(),
             enrollment_id,
             action=body["action"],
             document_type=body["document_type"],
             reason=body["reason"],
             metadata=body["metadata"],
-            settings=settings(),
+            settings=cohort_settings(),
             now=clock.now(),
         )
         return verification_body(record)
@@ -293,12 +275,12 @@ class Reinvite(MethodView):
     @author_required()
     def post(self, body, enrollment_id):
         """Re-invite a student: a new link (older ones stop working), sent again"""
-        link = services.reinvite(
+        link = invitations.reinvite(
             current_actor(),
             enrollment_id,
             send_email=body["send_email"],
             send_text=body["send_text"],
-            settings=settings(),
+            settings=cohort_settings(),
             now=clock.now(),
         )
         return {**link, "expires_at": iso(link["expires_at"])}
@@ -306,7 +288,7 @@ class Reinvite(MethodView):
     @author_required()
     def delete(self, enrollment_id):
         """Revoke a student's invitation: the link stops working"""
-        enrollment = services.revoke(current_actor(), enrollment_id, now=clock.now())
+        enrollment = invitations.revoke(current_actor(), enrollment_id, now=clock.now())
         return {"id": enrollment.id, "state": enrollment.state, "revoked_at": iso(enrollment.revoked_at)}
 
 
@@ -315,7 +297,9 @@ class EnrollmentDocument(MethodView):
     @author_required()
     def get(self, enrollment_id, document_id):
         """Download a student's upload to review it"""
-        document, data = services.document_file(current_actor(), enrollment_id, document_id, cohort_store())
+        document, data = enrollments.document_file(
+            current_actor(), enrollment_id, document_id, cohort_store()
+        )
         return current_app.response_class(
             data,
             mimetype=document.content_type,
@@ -328,7 +312,7 @@ class SignedAgreement(MethodView):
     @author_required()
     def get(self, enrollment_id):
         """The student's signed agreement (a PDF, once the cohort is finalised)"""
-        enrollment, _documents, _owner = services.get_enrollment(current_actor(), enrollment_id)
+        enrollment, _documents, _owner = enrollments.get_enrollment(current_actor(), enrollment_id)
         data = paperwork.signed_agreement(enrollment, cohort_store())
         if data is None:
             raise services.Missing("The signed agreement exists once the sponsor has signed")
@@ -347,8 +331,8 @@ class SponsorCohort(MethodView):
     @blp.doc(security=PUBLIC)
     def get(self, token):
         """The sponsor's view of the cohort (token from the sponsor's email); can_sign once all are ready"""
-        cohort = paperwork.cohort_by_sponsor_link(current_app.config["SECRET_KEY"], token, clock.now())
-        return sponsor_body(paperwork.sponsor_overview(cohort))
+        cohort = sponsor.cohort_by_sponsor_link(current_app.config["SECRET_KEY"], token, clock.now())
+        return sponsor_body(sponsor.sponsor_overview(cohort))
 
 
 @blp.route("/api/v1/sponsors/cohorts/<string:token>/bulk-sign")
@@ -357,12 +341,12 @@ class SponsorBulkSign(MethodView):
     @blp.arguments(BulkSignSchema)
     def post(self, body, token):
         """Sign for every student at once: the cohort is finalised and its course delivery starts"""
-        result = paperwork.bulk_sign(
+        result = sponsor.bulk_sign(
             token,
             signature=body["signature"],
             initials=body["initials"],
             sign_all=body["sign_all"],
-            settings=settings(),
+            settings=cohort_settings(),
             now=clock.now(),
         )
         return {

@@ -1,6 +1,11 @@
-"""Cohorts for their owners: create, list, read, cancel; invite, re-invite and revoke students;
-list enrollments, verify their documents, export the cohort. (What students and the sponsor do
-through their links is in `paperwork`.)
+"""Cohorts for their owners: create, list, read and cancel them; and what the package's other
+modules share: the contract's errors, the settings the routes hand in, finding an owner's cohort
+or enrollment, the enrollment counts, texts to a student through the outbox, and the fields of
+the agreement templates.
+
+Invitations are in `invitations`, enrollments and their verification in `enrollments`, the
+spreadsheet in `export`; what students do through their links is in `paperwork`, and what the
+sponsor does through theirs in `sponsor`.
 
 Errors are the contract's: `CohortError`s carry a code (VALIDATION_ERROR, STATE_ERROR,
 NOT_FOUND, AUTHENTICATION_ERROR, AUTHORIZATION_ERROR) and details, turned into
@@ -17,40 +22,30 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from ekatra.auth.services import Actor
 from ekatra.cohorts import links
 from ekatra.cohorts.models import (
     ACTIVE,
-    AGREEMENT,
-    APPROVED,
     CANCELLED,
     COMPLETE,
     DRAFT,
-    FINALISED,
     IN_PROGRESS,
     MAIN,
-    PENDING,
     REJECTED,
     REVOKED,
-    SIGNED,
     SUPPORTING,
-    UNSIGNED,
-    UNVERIFIED,
-    UPLOADED,
     VERIFIED,
     WAITING,
     AgreementTemplate,
     Cohort,
     CohortDocument,
     CohortEnrollment,
-    Verification,
 )
 from ekatra.courses.services import find_course
 from ekatra.errors import DomainError, NotFound
 from ekatra.extensions import MAX_ID, db
-from ekatra.groups.phones import canonical_timezone, normalise_channel, normalise_phone
+from ekatra.groups.phones import canonical_timezone, normalise_channel
 from ekatra.outbox import services as outbox
 from ekatra.outbox.optouts import opted_out_pairs
 from ekatra.ownership import owned
@@ -70,8 +65,6 @@ PLACEHOLDERS = (
     "city",
 )
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-MAX_STUDENTS_PER_REQUEST = 500
 COHORT_NOT_FOUND, ENROLLMENT_NOT_FOUND = "Cohort not found", "Enrollment not found"
 
 
@@ -387,48 +380,10 @@ def cancel_cohort(actor: Actor, cohort_id: int, *, now: datetime) -> CohortView:
     return CohortView(cohort, summary(cohort.id))
 
 
-# Invitations -------------------------------------------------------------------------------------
+# Texts to a student ------------------------------------------------------------------------------
 
 
-def _clean_student(raw: Mapping, cohort: Cohort) -> tuple[dict, list[str]]:
-    problems: list[str] = []
-    clean: dict = {}
-    email = (raw.get("email") or "").strip().lower()
-    if not _EMAIL.fullmatch(email) or len(email) > 254:
-        problems.append("email is invalid")
-    clean["email"] = email
-    for name in ("first_name", "last_name"):
-        value = (raw.get(name) or "").strip()
-        if not value:
-            problems.append(f"{name} can't be blank")
-        clean[name] = value
-    for name, convert in (
-        ("phone", normalise_phone),
-        ("channel", normalise_channel),
-        ("timezone", canonical_timezone),
-    ):
-        value = raw.get(name) or {"channel": cohort.default_channel, "timezone": cohort.default_timezone}.get(
-            name
-        )
-        try:
-            clean[name] = convert(value)
-        except ValueError as problem:
-            problems.append(f"{name}: {problem}")
-    for name in ("age", "gender", "race", "city", "disability"):
-        if raw.get(name) is not None:
-            clean[name] = raw[name]
-    return clean, problems
-
-
-def _invitation_text(cohort: Cohort, enrollment: CohortEnrollment, link: str, message: str | None) -> str:
-    greeting = f"{message.strip()} " if message and message.strip() else ""
-    return (
-        f"{greeting}{enrollment.first_name}, you are invited to {cohort.name}. Complete your "
-        f"paperwork before the course starts: {link}"
-    )
-
-
-def _queue_text(enrollment: CohortEnrollment, part: str, body: str, now: datetime) -> bool:
+def queue_text(enrollment: CohortEnrollment, part: str, body: str, now: datetime) -> bool:
     """A text to the student through the outbox, unless their phone opted out on that channel."""
     if (enrollment.phone, enrollment.channel) in opted_out_pairs([enrollment.phone]):
         return False
@@ -438,459 +393,7 @@ def _queue_text(enrollment: CohortEnrollment, part: str, body: str, now: datetim
     )
 
 
-def _invite_mail(
-    settings: Settings, cohort: Cohort, enrollment: CohortEnrollment, link: str, message: str | None
-) -> None:
-    body = (
-        f"Dear {enrollment.full_name},\n\n{(message or '').strip()}\n\nYou are invited to "
-        f"{cohort.name} ({cohort.program_type}). Before the course starts on {cohort.start_date:%d %B %Y}, "
-        f"please complete your profile, upload your documents and sign your agreement here:\n\n"
-        f"{link}\n\nThe link is yours alone; it works until "
-        f"{enrollment.link_expires_at:%d %B %Y %H:%M} UTC.\n"
-    )
-    settings.mails.append((enrollment.email, f"Your invitation to {cohort.name}", body))
-
-
-def _activate(cohort: Cohort, settings: Settings, now: datetime) -> None:
-    """The first invitations fix the agreement (admin_signed_at) and send the sponsor their link."""
-    cohort.state, cohort.admin_signed_at = ACTIVE, now
-    cohort.sponsor_link_expires_at = now + timedelta(days=settings.sponsor_days)
-    settings.mails.append(
-        (
-            cohort.sponsor_email,
-            f"{cohort.name}: your sponsor link",
-            (
-                f"You are the sponsor of {cohort.name}. Follow the students' paperwork here; once every "
-                f"student is verified you can sign for the whole cohort on the same page:\n\n"
-                f"{settings.sponsor_link(cohort)}\n"
-            ),
-        )
-    )
-
-
-@dataclass
-class InvitationResult:
-    invitations_sent: int
-    invite_links: list[dict]
-    errors: list[dict]
-
-
-def _invite_link(settings: Settings, enrollment: CohortEnrollment) -> dict:
-    token = links.token_for(settings.secret, links.STUDENT, enrollment.link_key)
-    return {
-        "email": enrollment.email,
-        "enrollment_id": enrollment.id,
-        "token": token,
-        "link": settings.student_link(enrollment),
-        "expires_at": enrollment.link_expires_at,
-    }
-
-
-def invite(
-    actor: Actor,
-    cohort_id: int,
-    students: Sequence[Mapping],
-    *,
-    send_email: bool,
-    send_text: bool,
-    message: str | None,
-    settings: Settings,
-    now: datetime,
-) -> InvitationResult:
-    """Invite students (each valid one; the others are listed in `errors`). The first invitation
-    makes a draft cohort active. Texts go through the outbox; mails after the commit."""
-    cohort = find_cohort(actor, cohort_id, for_update=True)
-    if cohort.state not in (DRAFT, ACTIVE) or cohort.sponsor_signed_at is not None:
-        raise StateError(f"Cannot invite students to a cohort that is {cohort.state}")
-    if len(students) > MAX_STUDENTS_PER_REQUEST:
-        raise ValidationFailed(
-            f"At most {MAX_STUDENTS_PER_REQUEST} students per request.",
-            {"students": [f"at most {MAX_STUDENTS_PER_REQUEST}"]},
-        )
-    taken = dict(
-        db.session.execute(
-            select(CohortEnrollment.email, CohortEnrollment.phone).where(
-                CohortEnrollment.cohort_id == cohort.id
-            )
-        ).all()
-    )
-    phones = set(taken.values())
-    errors, created = [], []
-    for index, raw in enumerate(students):
-        clean, problems = _clean_student(raw, cohort)
-        if not problems and clean["email"] in taken:
-            problems.append("email has already been invited to this cohort (re-invite instead)")
-        if not problems and clean["phone"] in phones:
-            problems.append("phone is already a student's in this cohort")
-        if problems:
-            errors.append(
-                {"index": index, "email": clean.get("email") or raw.get("email"), "errors": problems}
-            )
-            continue
-        taken[clean["email"]] = clean["phone"]
-        phones.add(clean["phone"])
-        enrollment = CohortEnrollment(
-            uuid=str(uuid.uuid4()),
-            cohort_id=cohort.id,
-            link_key=links.new_key(),
-            link_expires_at=now + timedelta(days=settings.invite_days),
-            state=WAITING,
-            verification_state=UNVERIFIED,
-            agreement_status=UNSIGNED,
-            invited_at=now,
-            created_at=now,
-            updated_at=now,
-            **clean,
-        )
-        db.session.add(enrollment)
-        created.append(enrollment)
-    if not created:
-        raise ValidationFailed("No student could be invited.", {"students": errors})
-    if cohort.state == DRAFT:
-        _activate(cohort, settings, now)
-    cohort.updated_at = now
-    db.session.flush()
-    for enrollment in created:
-        link = settings.student_link(enrollment)
-        if send_text:
-            _queue_text(
-                enrollment,
-                f"cohort-invite-{enrollment.id}-{now:%Y%m%d%H%M%S}",
-                _invitation_text(cohort, enrollment, link, message),
-                now,
-            )
-        if send_email:
-            _invite_mail(settings, cohort, enrollment, link, message)
-    try:
-        db.session.commit()
-    except IntegrityError:  # a concurrent request invited the same email first
-        db.session.rollback()
-        raise StateError(
-            "Some of these students were invited by another request at the same time; "
-            "list the enrollments and retry the others."
-        ) from None
-    settings.send_mails()
-    return InvitationResult(len(created), [_invite_link(settings, e) for e in created], errors)
-
-
-def reinvite(
-    actor: Actor, enrollment_id: int, *, send_email: bool, send_text: bool, settings: Settings, now: datetime
-) -> dict:
-    """A new link (older ones stop working) with a new expiry, sent again."""
-    enrollment = find_enrollment(actor, enrollment_id)
-    cohort = enrollment.cohort
-    if cohort.state != ACTIVE or cohort.sponsor_signed_at is not None or enrollment.state == REVOKED:
-        raise StateError(
-            "Cannot re-invite: the invitation is revoked or the cohort is no longer open"
-            if enrollment.state == REVOKED
-            else f"Cannot re-invite in a cohort that is {cohort.state}"
-        )
-    enrollment.link_key = links.new_key()
-    enrollment.link_expires_at = now + timedelta(days=settings.invite_days)
-    enrollment.invited_at = enrollment.updated_at = now
-    link = settings.student_link(enrollment)
-    if send_text:
-        _queue_text(
-            enrollment,
-            f"cohort-invite-{enrollment.id}-{now:%Y%m%d%H%M%S}",
-            _invitation_text(cohort, enrollment, link, None),
-            now,
-        )
-    if send_email:
-        _invite_mail(settings, cohort, enrollment, link, None)
-    db.session.commit()
-    settings.send_mails()
-    return _invite_link(settings, enrollment)
-
-
-def revoke(actor: Actor, enrollment_id: int, *, now: datetime) -> CohortEnrollment:
-    """Withdraw an invitation: the link stops working and the student leaves the counts."""
-    enrollment = find_enrollment(actor, enrollment_id)
-    if enrollment.cohort.state != ACTIVE or enrollment.cohort.sponsor_signed_at is not None:
-        raise StateError(f"Cannot revoke in a cohort that is {enrollment.cohort.state}")
-    if enrollment.state != REVOKED:
-        enrollment.state, enrollment.revoked_at, enrollment.updated_at = REVOKED, now, now
-        db.session.commit()
-    return enrollment
-
-
-# Enrollments and verification -------------------------------------------------------------------
-
-
-def refresh_state(enrollment: CohortEnrollment, documents: Sequence[CohortDocument]) -> None:
-    """Derive the enrollment's state and verification state from its documents and signature."""
-    if enrollment.state == REVOKED:
-        return
-    required = [upload["type"] for upload in enrollment.cohort.required_uploads]
-    by_type = {document.document_type: document for document in documents}
-    rejected = [by_type[t] for t in required if t in by_type and by_type[t].status == REJECTED]
-    if rejected or enrollment.agreement_status == REJECTED:
-        enrollment.state = enrollment.verification_state = REJECTED
-        reasons = [f"{d.document_type}: {d.rejection_reason}" for d in rejected]
-        enrollment.rejection_reason = "; ".join(reasons) or enrollment.rejection_reason
-        return
-    enrollment.rejection_reason = None
-    uploaded_all = all(t in by_type for t in required)
-    if uploaded_all and enrollment.agreement_status in (SIGNED, APPROVED):
-        enrollment.state = COMPLETE
-        approved = (
-            all(by_type[t].status == APPROVED for t in required) and enrollment.agreement_status == APPROVED
-        )
-        enrollment.verification_state = VERIFIED if approved else PENDING
-    else:
-        started = enrollment.profile_saved_at or by_type or enrollment.agreement_status != UNSIGNED
-        enrollment.state = IN_PROGRESS if started else WAITING
-        enrollment.verification_state = UNVERIFIED
-
-
-def list_enrollments(
-    actor: Actor,
-    cohort_id: int,
-    *,
-    states: Sequence[str],
-    verification_states: Sequence[str],
-    page: int,
-    per_page: int,
-) -> tuple[list[tuple[CohortEnrollment, list]], int, bool]:
-    """A page of the cohort's enrollments with their documents; and whether the actor owns the
-    cohort (only the owner sees demographics)."""
-    cohort = find_cohort(actor, cohort_id)
-    statement = select(CohortEnrollment).where(CohortEnrollment.cohort_id == cohort.id)
-    if states:
-        statement = statement.where(CohortEnrollment.state.in_(states))
-    if verification_states:
-        statement = statement.where(CohortEnrollment.verification_state.in_(verification_states))
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    enrollments = db.session.scalars(
-        statement.order_by(CohortEnrollment.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    documents = documents_of([e.id for e in enrollments])
-    return [(e, documents[e.id]) for e in enrollments], total, cohort.owner_id == actor.author_id
-
-
-def get_enrollment(actor: Actor, enrollment_id: int) -> tuple[CohortEnrollment, list, bool]:
-    enrollment = find_enrollment(actor, enrollment_id)
-    return (
-        enrollment,
-        documents_of([enrollment.id])[enrollment.id],
-        enrollment.cohort.owner_id == actor.author_id,
-    )
-
-
-def document_file(actor: Actor, enrollment_id: int, document_id: int, store) -> tuple[CohortDocument, bytes]:
-    """An uploaded file, for the owner reviewing it: only through its own enrollment."""
-    enrollment = find_enrollment(actor, enrollment_id)
-    document = (
-        db.session.scalar(
-            select(CohortDocument).where(
-                CohortDocument.id == document_id, CohortDocument.enrollment_id == enrollment.id
-            )
-        )
-        if 0 < document_id <= MAX_ID
-        else None
-    )
-    if document is None:
-        raise Missing("Document not found")
-    return document, store.get(document.storage_key)
-
-
-def _rejection_notice(
-    settings: Settings,
-    enrollment: CohortEnrollment,
-    what: str,
-    reason: str,
-    verification_id: int,
-    now: datetime,
-) -> None:
-    link = settings.student_link(enrollment, "resubmit")
-    cohort = enrollment.cohort
-    _queue_text(
-        enrollment,
-        f"cohort-reject-{verification_id}",
-        f"{cohort.name}: your {what} was not accepted: {reason} Please resubmit: {link}",
-        now,
-    )
-    settings.mails.append(
-        (
-            enrollment.email,
-            f"{cohort.name}: please resubmit your {what}",
-            (
-                f"Dear {enrollment.full_name},\n\nYour {what} for {cohort.name} was not accepted.\n\n"
-                f"Reason: {reason}\n\nPlease resubmit it here:\n\n{link}\n"
-            ),
-        )
-    )
-
-
-def _ready_notice(settings: Settings, cohort: Cohort, now: datetime) -> None:
-    cohort.sponsor_link_expires_at = max(
-        cohort.sponsor_link_expires_at or now, now + timedelta(days=settings.sponsor_days)
-    )
-    settings.mails.append(
-        (
-            cohort.sponsor_email,
-            f"{cohort.name}: ready for your signature",
-            (
-                f"Every student of {cohort.name} has completed and been verified. Review and sign for the "
-                f"cohort here; the course starts once you sign:\n\n{settings.sponsor_link(cohort)}\n"
-            ),
-        )
-    )
-
-
-def verify(
-    actor: Actor,
-    enrollment_id: int,
-    *,
-    action: str,
-    document_type: str | None,
-    reason: str | None,
-    metadata: Mapping | None,
-    settings: Settings,
-    now: datetime,
-) -> Verification:
-    """Approve or reject one document (an upload type, or `agreement`), or with no document_type
-    approve everything a complete enrollment submitted. A rejection reaches the student by text
-    and mail with a link to resubmit; the last approval tells the sponsor the cohort is ready."""
-    enrollment = find_enrollment(actor, enrollment_id)
-    cohort = db.session.scalar(select(Cohort).where(Cohort.id == enrollment.cohort_id).with_for_update())
-    was_ready = summary(cohort.id)
-    verb = "approve" if action == "approve" else "reject"
-    if cohort.state != ACTIVE or cohort.sponsor_signed_at is not None or enrollment.state == REVOKED:
-        raise StateError(
-            f"Cannot {verb} enrollment that is already complete"
-            if cohort.state == FINALISED or cohort.sponsor_signed_at
-            else f"Cannot {verb} an enrollment that is {enrollment.state}"
-            if enrollment.state == REVOKED
-            else f"Cannot {verb} in a cohort that is {cohort.state}",
-            status=422,
-        )
-    if action == "reject" and enrollment.verification_state == VERIFIED and document_type is None:
-        raise StateError("Cannot reject enrollment that is already complete", status=422)
-    known = [u["type"] for u in cohort.required_uploads] + [AGREEMENT]
-    if document_type is not None and document_type not in known:
-        raise ValidationFailed(
-            f"document_type must be one of {', '.join(known)}",
-            {"document_type": [f"must be one of {', '.join(known)}"]},
-        )
-    if action == "reject" and (not reason or not reason.strip()):
-        raise ValidationFailed(
-            "A rejection needs a reason the student can act on.", {"reason": ["can't be blank"]}
-        )
-    documents = documents_of([enrollment.id])[enrollment.id]
-    by_type = {d.document_type: d for d in documents}
-    if action == "approve" and document_type is None:
-        if enrollment.state != COMPLETE:
-            raise StateError(
-                f"Cannot approve enrollment that is {enrollment.state}: the student has not "
-                "submitted everything yet",
-                status=422,
-            )
-        for document in documents:
-            document.status, document.rejection_reason, document.reviewed_at = APPROVED, None, now
-        enrollment.agreement_status = APPROVED
-    elif document_type == AGREEMENT:
-        if enrollment.agreement_status == UNSIGNED:
-            raise StateError("Cannot review an agreement that is not signed yet", status=422)
-        enrollment.agreement_status = APPROVED if action == "approve" else REJECTED
-        if action == "reject":
-            enrollment.rejection_reason = reason.strip()
-    else:
-        document = by_type.get(document_type) if document_type else None
-        if document is None:
-            raise StateError(
-                f"Cannot {verb} {document_type or 'a document'}: nothing uploaded yet", status=422
-            )
-        document.status, document.reviewed_at = (APPROVED if action == "approve" else REJECTED), now
-        document.rejection_reason = reason.strip() if action == "reject" else None
-    refresh_state(enrollment, documents)
-    enrollment.updated_at = cohort.updated_at = now
-    record = Verification(
-        enrollment_id=enrollment.id,
-        action=verb + "d" if verb == "approve" else "rejected",
-        document_type=document_type,
-        reason=(reason or "").strip() or None,
-        admin_id=actor.author_id,
-        details=dict(metadata or {}),
-        created_at=now,
-    )
-    db.session.add(record)
-    db.session.flush()
-    if action == "reject":
-        what = (
-            "agreement signature" if document_type == AGREEMENT else (document_type or "").replace("_", " ")
-        )
-        _rejection_notice(settings, enrollment, what, record.reason, record.id, now)
-    now_ready = summary(cohort.id)
-    if now_ready["total"] and now_ready["ready"] == now_ready["total"] > was_ready["ready"]:
-        _ready_notice(settings, cohort, now)
-    db.session.commit()
-    settings.send_mails()
-    return record
-
-
-# Export -----------------------------------------------------------------------------------------
-
-BASE_COLUMNS = ("cohort_name", "student_name", "student_surname")
-INCLUDES = {
-    "student_demographics": ("student_age", "student_race", "student_city", "disability_status", "gender"),
-    "program_details": ("program_type",),
-    "sponsor_info": ("sponsor_company_name",),
-}
-EXPORT_COLUMNS = (
-    "cohort_name",
-    "student_name",
-    "student_surname",
-    "student_age",
-    "student_race",
-    "student_city",
-    "program_type",
-    "sponsor_company_name",
-    "disability_status",
-    "gender",
-)
-
-
-def export_rows(
-    actor: Actor, cohort_id: int, include: Sequence[str] | None
-) -> tuple[Cohort, list[str], list]:
-    """The contract's columns (those `include` asks for, in the contract's order) for every
-    student not revoked. Demographics only for the cohort's owner (an admin gets a 403)."""
-    cohort = find_cohort(actor, cohort_id)
-    is_owner = cohort.owner_id == actor.author_id
-    if include is None:
-        include = [name for name in INCLUDES if is_owner or name != "student_demographics"]
-    unknown = [name for name in include if name not in INCLUDES]
-    if unknown:
-        raise ValidationFailed(
-            f"include: unknown {', '.join(unknown)}; known: {', '.join(INCLUDES)}",
-            {"include": [f"must be among {', '.join(INCLUDES)}"]},
-        )
-    if "student_demographics" in include and not is_owner:
-        raise AccessDenied("Access denied: demographics are shown only to the cohort's owner")
-    wanted = set(BASE_COLUMNS).union(*(INCLUDES[name] for name in include))
-    columns = [column for column in EXPORT_COLUMNS if column in wanted]
-    enrollments = db.session.scalars(
-        select(CohortEnrollment)
-        .where(CohortEnrollment.cohort_id == cohort.id, CohortEnrollment.state != REVOKED)
-        .order_by(CohortEnrollment.last_name, CohortEnrollment.first_name, CohortEnrollment.id)
-    ).all()
-    rows = []
-    for e in enrollments:
-        values = {
-            "cohort_name": cohort.name,
-            "student_name": e.first_name,
-            "student_surname": e.last_name,
-            "student_age": e.age,
-            "student_race": e.race,
-            "student_city": e.city,
-            "program_type": cohort.program_type,
-            "sponsor_company_name": cohort.sponsor_company_name,
-            "disability_status": e.disability,
-            "gender": e.gender,
-        }
-        rows.append([values[column] for column in columns])
-    return cohort, columns, rows
+# Agreement templates and the first day -----------------------------------------------------------
 
 
 def filled_in(body: str, cohort: Cohort, enrollment: CohortEnrollment) -> str:
@@ -916,6 +419,3 @@ def first_day(cohort: Cohort, now: datetime) -> date:
     gets day 1 at the send time, never at once)."""
     tomorrow = (now + timedelta(days=1)).date()
     return cohort.start_date if cohort.start_date >= tomorrow else tomorrow
-
-
-__all__ = ["UPLOADED"]

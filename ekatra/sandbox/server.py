@@ -1,10 +1,10 @@
-"""The Twilio-compatible sandbox: a threaded HTTP server on loopback, with its state in memory."""
+"""The Twilio-compatible sandbox: a threaded HTTP server on loopback, with its state in memory.
+`Sandbox` holds that state, its lifecycle and its Python API; `endpoints` answers its HTTP
+requests."""
 
 from __future__ import annotations
 
-import hmac
 import logging
-import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -12,48 +12,24 @@ from datetime import UTC, datetime, timedelta
 from ekatra.config import SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_SMS_FROM, SANDBOX_WHATSAPP_FROM
 from ekatra.rendering.segments import segment_count
 from ekatra.sandbox.callbacks import SignedPoster, StatusWorker
-from ekatra.sandbox.content import DEMO_TEMPLATES, Template, parse_variables
+from ekatra.sandbox.content import DEMO_TEMPLATES, Template
+from ekatra.sandbox.endpoints import Endpoints
 from ekatra.sandbox.faults import FaultPlan, scripted_error
-from ekatra.sandbox.httpd import Incoming, Outgoing, SandboxHTTPServer
-from ekatra.sandbox.page import render_page
+from ekatra.sandbox.httpd import SandboxHTTPServer
 from ekatra.sandbox.replies import inbound_params, opt_out_change, twiml_messages
 from ekatra.sandbox.rest import (
-    API_VERSION,
     TwilioError,
-    authentication_error,
     channel_mismatch,
     is_learner_address,
-    list_page_json,
     message_json,
-    not_found,
-    parse_create,
-    parse_list,
 )
 from ekatra.sandbox.store import INBOUND, OUTBOUND, WHATSAPP_PREFIX, MessageStore, SandboxMessage, new_sid
 
 log = logging.getLogger(__name__)
 
-_MESSAGES = re.compile(rf"/{API_VERSION}/Accounts/(?P<account_sid>[^/]+)/Messages\.json")
-_MESSAGE = re.compile(rf"/{API_VERSION}/Accounts/(?P<account_sid>[^/]+)/Messages/(?P<sid>[^/]+)\.json")
-_CONTENT = re.compile(r"/v1/Content/(?P<sid>[^/]+)")
 WINDOW_CLOSED, WINDOW_CLOSED_MESSAGE = 63016, (
     "Failed to send freeform message because you are outside the allowed window. "
     "If you are using WhatsApp, please use a Message Template.")
-_SANDBOX_ROUTES = {  # path → (method, handler name)
-    "/": ("GET", "_page"),
-    "/sandbox/messages.json": ("GET", "_messages_json"),
-    "/sandbox/activity.json": ("GET", "_activity"),
-    "/sandbox/reply": ("POST", "_reply_endpoint"),
-}
-
-
-def _error(error: TwilioError) -> Outgoing:
-    headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if error.status == 401 else None
-    return Outgoing.json(error.as_json(), error.status, headers)
-
-
-def _method_not_allowed() -> TwilioError:
-    return TwilioError(405, 20004, "Method not allowed")
 
 
 class Sandbox:
@@ -120,6 +96,8 @@ class Sandbox:
         self._status = StatusWorker(self._store, self._poster, workers=status_workers,
                                     delay=timedelta(milliseconds=callback_delay_ms), send_callbacks=callbacks)
         self._stopping = threading.Event()
+        self._endpoints = Endpoints(self, store=self._store, faults=self._faults, stopping=self._stopping,
+                                    accept=self._accept, receive=self._receive)
         self._server: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -129,7 +107,7 @@ class Sandbox:
         """Bind and serve in a background thread. Returns self."""
         if self._server is not None:
             return self
-        self._server = SandboxHTTPServer(self.host, self._port, self._respond)
+        self._server = SandboxHTTPServer(self.host, self._port, self._endpoints.respond)
         self._port = self._server.server_port
         self._status.start()
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -291,7 +269,7 @@ class Sandbox:
                     self._accept(to=from_, from_=to, body=text, service=None, callback=None)
         return outcome
 
-    # -- the Twilio REST API ---------------------------------------------------------------
+    # -- outbound messages -----------------------------------------------------------------
 
     def _accept(self, *, to: str, from_: str | None, body: str, service: str | None,
                 callback: str | None, content_sid: str | None = None, content_variables: dict | None = None,
@@ -315,117 +293,3 @@ class Sandbox:
             except Exception:
                 log.exception("on_message hook failed for %s", message.sid)
         return payload
-
-    def _authenticate(self, request: Incoming, account_sid: str) -> None:
-        username, password = request.basic_auth() or ("", "")
-        if (account_sid != self.account_sid
-                or not hmac.compare_digest(username.encode(), self.account_sid.encode())
-                or not hmac.compare_digest(password.encode(), self.auth_token.encode())):
-            raise authentication_error()
-
-    def _create(self, request: Incoming) -> Outgoing:
-        if self.latency_ms > 0:
-            self._stopping.wait(self.latency_ms / 1000)
-        failure = self._faults.before_create()
-        if failure is not None:
-            raise failure
-        form = parse_create(request.form())
-        unreachable = self._faults.unreachable(form.to)
-        if unreachable is not None:
-            raise unreachable
-        body, buttons, variables = form.body, (), None
-        if form.content_sid is not None:
-            template = self.templates.get(form.content_sid)
-            if template is None:
-                raise TwilioError(400, 21655, f"The ContentSid {form.content_sid} is invalid.")
-            variables = parse_variables(form.content_variables)
-            if variables is None:
-                raise TwilioError(400, 21656, "The ContentVariables Parameter is invalid.")
-            body, buttons = template.render(variables)
-        accepted = self._accept(to=form.to, from_=form.from_, body=body, service=form.messaging_service_sid,
-                                callback=form.status_callback, content_sid=form.content_sid,
-                                content_variables=variables, buttons=buttons)
-        return Outgoing.json(accepted, 201)
-
-    def _list(self, request: Incoming) -> Outgoing:
-        query = parse_list(request.args)
-        records, has_more = self._store.page(
-            to=query.to, from_=query.from_, dates=query.dates, page_size=query.page_size,
-            offset=query.page * query.page_size, after_sid=query.after_sid)
-        return Outgoing.json(list_page_json(self.account_sid, query, records, has_more))
-
-    def _twilio_api(self, request: Incoming) -> Outgoing | None:
-        """The REST routes; None when the path is not one of them."""
-        if match := _MESSAGES.fullmatch(request.path):
-            self._store.count_request()
-            if request.method not in ("GET", "POST"):
-                raise _method_not_allowed()
-            self._authenticate(request, match["account_sid"])
-            return self._create(request) if request.method == "POST" else self._list(request)
-        if match := _MESSAGE.fullmatch(request.path):
-            self._store.count_request()
-            if request.method != "GET":
-                raise _method_not_allowed()
-            self._authenticate(request, match["account_sid"])
-            message = self._store.get(match["sid"])
-            if message is None or message.account_sid != self.account_sid:
-                raise not_found(request.path)
-            return Outgoing.json(message_json(message))
-        if match := _CONTENT.fullmatch(request.path):  # the Content API (content.twilio.com)
-            if request.method != "GET":
-                raise _method_not_allowed()
-            self._authenticate(request, self.account_sid)
-            template = self.templates.get(match["sid"])
-            if template is None:
-                raise not_found(request.path)
-            return Outgoing.json(template.as_json())
-        return None
-
-    # -- the sandbox's own routes ----------------------------------------------------------
-
-    def _page(self, request: Incoming) -> Outgoing:
-        html = render_page(url=self.url, account_sid=self.account_sid, version=self._store.version,
-                           outbound_count=self.count(), conversations=self._store.conversations(),
-                           inbound_url=self.inbound_url)
-        return Outgoing(200, html.encode(), "text/html; charset=utf-8")
-
-    def _messages_json(self, request: Incoming) -> Outgoing:
-        return Outgoing.json(self.messages(request.args.get("to") or None))
-
-    def _activity(self, request: Incoming) -> Outgoing:
-        return Outgoing.json({"version": self._store.version, "count": self.count(),
-                              "requests_total": self.requests_total})
-
-    def _reply_endpoint(self, request: Incoming) -> Outgoing:
-        data = request.json() if request.is_json else request.form()
-        if not isinstance(data, dict):
-            raise TwilioError(400, 20001, "Send a JSON object or a form with `from` and `body`.")
-        button = str(data.get("button") or "")
-        if button:  # a quick reply tapped on the page
-            outcome = self.tap(str(data.get("from") or ""), button)
-        else:
-            outcome = self._receive(str(data.get("from") or data.get("From") or ""),
-                                    str(data.get("body") or data.get("Body") or ""),
-                                    str(data.get("to") or data.get("To") or "") or None)
-        next_page = str(data.get("next") or "")
-        if next_page.startswith("/") and not next_page.startswith("//"):  # the page's own forms
-            return Outgoing(303, headers={"Location": next_page})
-        return Outgoing.json(outcome)
-
-    def _respond(self, request: Incoming) -> Outgoing:
-        try:
-            response = self._twilio_api(request)
-            if response is not None:
-                return response
-            route = _SANDBOX_ROUTES.get(request.path)
-            if route is None:
-                raise not_found(request.path)
-            method, handler = route
-            if request.method != method:
-                raise _method_not_allowed()
-            return getattr(self, handler)(request)
-        except TwilioError as error:
-            return _error(error)
-        except Exception:
-            log.exception("sandbox failed on %s %s", request.method, request.path)
-            return _error(TwilioError(500, 20500, "Internal Server Error"))
