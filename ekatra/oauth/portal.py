@@ -116,7 +116,8 @@ def decide():
     login = request.form.get("login", "")[:MAX_LOGIN_CHARS]
     password = request.form.get("password", "")[:MAX_PASSWORD_CHARS]
     if not login.strip() or not password or "\x00" in login + password:
-        return _consent_page(grant, 400, login=login, error="Enter your email or phone number and your password.")
+        return _consent_page(grant, 400, login=login,
+                             error="Enter your email or phone number and your password.")
     try:
         account = learners.login_learner(grant.request.client.row, login=login, password=password,
                                          now=clock.now())

@@ -13,7 +13,8 @@ class CourseProgressSchema(BaseSchema):
     course_id = fields.Integer(metadata={"example": 3})
     course_name = fields.String(metadata={"example": "स्वास्थ्य और स्वच्छता"})
     delivery_id = fields.Integer(metadata={"example": 7})
-    progress = fields.Float(metadata={"example": 33.3, "description": "Percent of the course's days received."})
+    progress = fields.Float(metadata={"example": 33.3,
+                                      "description": "Percent of the course's days received."})
     days_received = fields.Integer(metadata={"example": 1})
     total_days = fields.Integer(metadata={"example": 3})
     is_finished = fields.Boolean(metadata={"example": False})

@@ -64,6 +64,11 @@ def _basic(client_id: str, secret: str) -> dict:
     return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
 
 
+def _refresh(client, client_id: str, secret: str, refresh_token: str):
+    return client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                       headers=_basic(client_id, secret))
+
+
 def _me(client, token: str):
     return client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
 
@@ -91,9 +96,7 @@ def test_the_whole_flow_code_pkce_token_me_refresh_revoke(client, author, partne
     assert course["delivery_id"] == delivery_id and course["total_days"] == 3
     assert course["progress"] == 0 and course["is_finished"] is False
 
-    refreshed = client.post("/oauth/token", data={"grant_type": "refresh_token",
-                                                  "refresh_token": body["refresh_token"]},
-                            headers=_basic(client_id, secret))
+    refreshed = _refresh(client, client_id, secret, body["refresh_token"])
     assert refreshed.status_code == 200, refreshed.get_json()
     new = refreshed.get_json()
     assert new["refresh_token"] != body["refresh_token"] and new["scope"] == "profile email courses"
@@ -106,8 +109,7 @@ def test_the_whole_flow_code_pkce_token_me_refresh_revoke(client, author, partne
     assert revoked.status_code == 200
     gone = _me(client, new["access_token"])
     assert gone.status_code == 401 and 'error="invalid_token"' in gone.headers["WWW-Authenticate"]
-    again = client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": new["refresh_token"]},
-                        headers=_basic(client_id, secret))
+    again = _refresh(client, client_id, secret, new["refresh_token"])
     assert again.status_code == 400 and again.get_json()["error"] == "invalid_grant"
 
 
@@ -188,8 +190,7 @@ def test_another_client_cannot_use_my_code_or_refresh_token(client, partner, lea
     stolen = _exchange(client, thief_id, thief_secret, code, verifier)
     assert stolen.status_code == 400 and stolen.get_json()["error"] == "invalid_grant"
     tokens = _exchange(client, client_id, secret, code, verifier).get_json()
-    refresh = client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-                          headers=_basic(thief_id, thief_secret))
+    refresh = _refresh(client, thief_id, thief_secret, tokens["refresh_token"])
     assert refresh.status_code == 400 and refresh.get_json()["error"] == "invalid_grant"
     peek = client.post("/oauth/introspect", data={"token": tokens["access_token"]},
                        headers=_basic(thief_id, thief_secret))
@@ -201,14 +202,11 @@ def test_a_replayed_refresh_token_revokes_the_whole_family(client, learner, lms)
     client_id, secret = lms
     verifier, challenge = pkce_pair()
     first = _exchange(client, client_id, secret, _code(client, client_id, challenge), verifier).get_json()
-    second = client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
-                         headers=_basic(client_id, secret)).get_json()
-    replay = client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
-                         headers=_basic(client_id, secret))
+    second = _refresh(client, client_id, secret, first["refresh_token"]).get_json()
+    replay = _refresh(client, client_id, secret, first["refresh_token"])
     assert replay.status_code == 400 and replay.get_json()["error"] == "invalid_grant"
     assert _me(client, second["access_token"]).status_code == 401
-    after = client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": second["refresh_token"]},
-                        headers=_basic(client_id, secret))
+    after = _refresh(client, client_id, secret, second["refresh_token"])
     assert after.get_json()["error"] == "invalid_grant"
 
 

@@ -83,7 +83,8 @@ def test_a_wrong_password_shows_the_page_again_and_the_sixth_try_is_limited(clie
     query = authorize_query(lms[0], challenge=challenge)
     for _ in range(5):
         wrong = log_in_and_consent(client, query, login="asha@example.org", password="wrong password")
-        assert wrong.status_code == 401 and "Either id or password is incorrect" in wrong.get_data(as_text=True)
+        assert wrong.status_code == 401
+        assert "Either id or password is incorrect" in wrong.get_data(as_text=True)
     limited = log_in_and_consent(client, query, login="asha@example.org", password=LEARNER_PASSWORD)
     assert limited.status_code == 429 and "Location" not in limited.headers
 
