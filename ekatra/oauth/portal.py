@@ -13,6 +13,8 @@ import secrets
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.base import invalid_error_characters
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from flask import Blueprint, current_app, g, render_template, request
 from werkzeug.datastructures import MultiDict
 
@@ -21,7 +23,7 @@ from ekatra.errors import RateLimited, Unauthorized
 from ekatra.extensions import db
 from ekatra.http import page_policy
 from ekatra.oauth import learners
-from ekatra.oauth.server import EkatraRequest, oauth_server
+from ekatra.oauth.server import EkatraRequest, has_control_characters, oauth_server
 from ekatra.partners.models import Partner
 
 portal = Blueprint("oauth_portal", __name__, template_folder="templates", static_folder="static",
@@ -72,6 +74,12 @@ def _consent_grant():
     """Authlib's grant for this request's query, or an OAuth2Error (with `redirect_uri` set when
     the error may go back to the client)."""
     oauth_request = EkatraRequest(MultiDict(request.args))
+    data = oauth_request.payload.data
+    # Authlib quotes these two in its error descriptions, which must be plain ASCII without
+    # quotes or backslashes (it raises otherwise); no valid value holds such characters anyway.
+    quoted = (data.get("redirect_uri") or "") + (data.get("response_type") or "")
+    if has_control_characters(data) or invalid_error_characters(quoted):
+        raise InvalidRequestError("The link holds characters no OAuth parameter may have.")
     return oauth_request, oauth_server().get_consent_grant(oauth_request)
 
 
@@ -92,11 +100,10 @@ def _consent_page(grant, status: int = 200, *, login: str = "", error: str | Non
 
 @portal.get("/oauth/authorize")
 def authorize():
-    oauth_request = None
     try:
-        oauth_request, grant = _consent_grant()
+        _oauth_request, grant = _consent_grant()
     except OAuth2Error as error:
-        return _error_response(oauth_request or EkatraRequest(MultiDict(request.args)), error)
+        return _error_response(EkatraRequest(MultiDict(request.args)), error)
     return _consent_page(grant)
 
 
@@ -105,11 +112,10 @@ def decide():
     cookie, sent = request.cookies.get(CSRF_COOKIE, ""), request.form.get("csrf_token", "")
     if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
         return _problem("This form has expired", "Go back, reload the page and sign in again.", 403)
-    oauth_request = EkatraRequest(MultiDict(request.args))
     try:
-        grant = oauth_server().get_consent_grant(oauth_request)
+        oauth_request, grant = _consent_grant()
     except OAuth2Error as error:
-        return _error_response(oauth_request, error)
+        return _error_response(EkatraRequest(MultiDict(request.args)), error)
     server = oauth_server()
     if request.form.get("decision") != "allow":
         return server.create_authorization_response(request=grant.request, grant_user=None, grant=grant)
