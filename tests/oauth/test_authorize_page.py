@@ -123,3 +123,13 @@ def test_the_discovery_document_names_the_endpoints(client):
     assert body["token_endpoint"] == "http://ekatra.test/oauth/token"
     assert body["code_challenge_methods_supported"] == ["S256"]
     assert set(body["scopes_supported"]) == {"profile", "email", "courses", "partner"}
+
+
+def test_a_login_id_known_to_two_partners_cannot_sign_in_through_a_client_without_a_partner(client, lms):
+    other = PartnerClient.create(client, name="Other LMS")
+    other.signup("asha@example.org", name="Asha elsewhere")
+    client_id, _secret = learner_oauth_client(None, name="Ekatra app")
+    _verifier, challenge = pkce_pair()
+    response = log_in_and_consent(client, authorize_query(client_id, challenge=challenge),
+                                  login="asha@example.org", password=LEARNER_PASSWORD)
+    assert response.status_code == 401 and "Location" not in response.headers
