@@ -113,7 +113,7 @@ def decide():
     if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
         return _problem("This form has expired", "Go back, reload the page and sign in again.", 403)
     try:
-        oauth_request, grant = _consent_grant()
+        _oauth_request, grant = _consent_grant()
     except OAuth2Error as error:
         return _error_response(EkatraRequest(MultiDict(request.args)), error)
     server = oauth_server()
