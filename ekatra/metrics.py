@@ -6,8 +6,12 @@ up. Without that setting (development server, tests) the samples live in this pr
 
 from __future__ import annotations
 
+import hmac
+import json
 import os
+import threading
 from collections import Counter as Tally
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -17,10 +21,13 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    make_wsgi_app,
     multiprocess,
-    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import ThreadingWSGIServer
+
+from ekatra.errors import DomainError, Forbidden, Unauthorized, error_body
 
 MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 HTTP_LATENCY_BUCKETS_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -104,9 +111,41 @@ class OutboxCollector:
 
 
 def serve_worker_metrics(app, port: int, address: str) -> None:
-    """This worker's metrics, with the outbox's depth, on http://address:port/metrics."""
+    """This worker's metrics, with the outbox's depth, on http://address:port/metrics, behind
+    the same METRICS_TOKEN rule as the web's /metrics (a thread of this process)."""
     REGISTRY.register(OutboxCollector(app))
-    start_http_server(port, addr=address)
+    token, production = app.config["METRICS_TOKEN"], app.config["EKATRA_ENV"] == "production"
+    exposition_app = make_wsgi_app(REGISTRY)
+
+    def guarded(environ, start_response):
+        try:
+            authorize_scrape(environ.get("HTTP_AUTHORIZATION"), token=token, is_production=production)
+        except DomainError as refusal:
+            reason = "Unauthorized" if refusal.status == 401 else "Forbidden"
+            start_response(f"{refusal.status} {reason}", [("Content-Type", "application/json"),
+                                                          ("WWW-Authenticate", "Bearer")])
+            return [json.dumps(error_body(refusal.message)).encode()]
+        return exposition_app(environ, start_response)
+
+    server = make_server(address, port, guarded, ThreadingWSGIServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # scrapes are not worth a log line each
+        pass
+
+
+def authorize_scrape(authorization: str | None, *, token: str, is_production: bool) -> None:
+    """A scrape needs `Authorization: Bearer METRICS_TOKEN` when the token is set; production
+    without a token serves no metrics at all; development without one serves them openly."""
+    if not token:
+        if is_production:
+            raise Forbidden("Metrics are off: set METRICS_TOKEN and scrape with it as a bearer token.")
+        return
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise Unauthorized("Scraping /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.")
 
 
 def exposition() -> tuple[bytes, str]:

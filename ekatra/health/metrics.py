@@ -3,12 +3,10 @@ the raw path, so ids do not become label values), method and status, with their 
 
 from __future__ import annotations
 
-import hmac
 from time import perf_counter
 
 from flask import Flask, request
 
-from ekatra.errors import Forbidden, Unauthorized
 from ekatra.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 ROUTE = "ekatra.route"
@@ -51,15 +49,3 @@ def register_request_metrics(app: Flask) -> None:
             request.environ[ROUTE] = request.url_rule.rule
 
     app.wsgi_app = RequestMetrics(app.wsgi_app)
-
-
-def authorize_scrape(authorization: str | None, *, token: str, is_production: bool) -> None:
-    """A scrape needs `Authorization: Bearer METRICS_TOKEN` when the token is set; production
-    without a token serves no metrics at all; development without one serves them openly."""
-    if not token:
-        if is_production:
-            raise Forbidden("Metrics are off: set METRICS_TOKEN and scrape with it as a bearer token.")
-        return
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise Unauthorized("Scraping /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.")

@@ -8,7 +8,6 @@ from marshmallow import fields
 
 from ekatra import clock, metrics
 from ekatra.health import services
-from ekatra.health.metrics import authorize_scrape
 from ekatra.http import PUBLIC, Blueprint
 from ekatra.schemas import BaseSchema
 
@@ -66,7 +65,8 @@ class Metrics(MethodView):
     @blp.alt_response(403, description="Production without METRICS_TOKEN: metrics are off")
     def get(self):
         """Prometheus metrics of the web processes (bearer METRICS_TOKEN; open in development)"""
-        authorize_scrape(request.headers.get("Authorization"), token=current_app.config["METRICS_TOKEN"],
-                         is_production=current_app.config["EKATRA_ENV"] == "production")
+        metrics.authorize_scrape(request.headers.get("Authorization"),
+                                 token=current_app.config["METRICS_TOKEN"],
+                                 is_production=current_app.config["EKATRA_ENV"] == "production")
         body, content_type = metrics.exposition()
         return Response(body, content_type=content_type)

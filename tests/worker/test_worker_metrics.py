@@ -87,9 +87,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+TOKEN = "worker-metrics-token"
+
+
+def _get(url: str, token: str | None = TOKEN) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(url, timeout=5, headers=headers, proxies={"http": None, "https": None})
+
+
 def _scrape(url: str) -> dict | None:
     try:
-        return scraped(requests.get(url, timeout=5, proxies={"http": None, "https": None}).text)
+        return scraped(_get(url).text)
     except requests.RequestException:
         return None
 
@@ -104,7 +112,8 @@ def test_the_worker_process_serves_its_metrics_after_sending(app, author, databa
     with Sandbox(callbacks=False, latency_ms=20) as sandbox:
         env = {**os.environ, **test_environ(database_url, TWILIO_API_BASE_URL=sandbox.url,
                                             WORKER_METRICS_PORT=str(port),
-                                            WORKER_METRICS_ADDRESS="127.0.0.1")}
+                                            WORKER_METRICS_ADDRESS="127.0.0.1",
+                                            METRICS_TOKEN=TOKEN)}
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         worker = subprocess.Popen([sys.executable, "-m", "scheduler"], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -120,6 +129,10 @@ def test_the_worker_process_serves_its_metrics_after_sending(app, author, databa
                     break
                 assert time.monotonic() < deadline, f"worker metrics never showed 4 sent: {sent}"
                 time.sleep(0.2)
+            for wrong in (None, "not-the-token"):  # the same token rule as the web's /metrics
+                refused = _get(url, wrong)
+                assert refused.status_code == 401 and "METRICS_TOKEN" in refused.json()["message"]
+                assert "ekatra_outbox" not in refused.text
         finally:
             worker.send_signal(signal.SIGTERM)
             output, _ = worker.communicate(timeout=25)
