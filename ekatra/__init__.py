@@ -58,6 +58,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.idempotency.http import init_idempotency
     from ekatra.inbound.routes import blp as twilio_blp
     from ekatra.partners.audience import PartnerAudience
+    from ekatra.partners.bulk_routes import blp as partner_bulk_blp
     from ekatra.partners.routes import blp as partners_blp
     from ekatra.ratelimits import init_rate_limits
     from ekatra.webhooks import audience
@@ -74,7 +75,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     init_idempotency(app)
     init_rate_limits(app)
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
-                      partners_blp, webhooks_blp, cohorts_blp):
+                      partners_blp, partner_bulk_blp, webhooks_blp, cohorts_blp):
         api.register_blueprint(blueprint)
     from ekatra.graphql.routes import register_graphql
 
