@@ -97,9 +97,9 @@ def _page(partner: Partner, accounts: list[LearnerAccount]) -> list[LearnerRecor
                is_shared(Delivery.id, partner.id))
         .order_by(Enrollment.id)).all()
     course_ids = {course_id for _account, _enrollment, course_id in rows}
-    names = dict(db.session.execute(select(Course.id, Course.name).where(Course.id.in_(course_ids))).tuples())
+    names = dict(db.session.execute(select(Course.id, Course.name).where(Course.id.in_(course_ids))).all())
     days = dict(db.session.execute(select(Day.course_id, func.count()).where(Day.course_id.in_(course_ids))
-                                   .group_by(Day.course_id)).tuples())
+                                   .group_by(Day.course_id)).all())
     received = day_counts([enrollment.id for _account, enrollment, _course in rows])
     certificates = {(c.account_id, c.course_id): c for c in db.session.scalars(
         select(Certificate).where(Certificate.account_id.in_(records)).order_by(Certificate.id))}
