@@ -4,6 +4,7 @@ row writing nothing, 10,000 rows at once, from JSON, CSV and XLSX."""
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from openpyxl import Workbook
@@ -132,6 +133,9 @@ def test_whole_file_problems_are_refused(partner):
 def test_ten_thousand_rows_in_one_request_with_an_idempotency_key(partner):
     rows = [{"external_id": f"E{i:05d}", "name": f"Learner {i}", "email": f"learner{i}@example.org",
              "phone": f"+9198{i:08d}", "channel": "sms", "timezone": "Asia/Kolkata"} for i in range(10_000)]
+    assert len(json.dumps(rows)) > 1024 * 1024  # over the limit of every other route:
+    assert partner.post("/delete_users", data=json.dumps(rows),
+                        headers={"Content-Type": "application/json"}).status_code == 413
     response = partner.post(BULK, json=rows, headers={"Idempotency-Key": "roster-2026-11"})
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
