@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import String, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from ekatra.errors import Conflict, Invalid
@@ -71,13 +72,25 @@ def _chunks(values: list, size: int = IN_CHUNK) -> Iterable[list]:
 
 
 def _accounts_where(partner: Partner, column, values: set) -> list[_Existing]:
+    """The partner's accounts whose `column` is one of `values`.
+
+    On PostgreSQL the values are one array, joined (unnest) to the table: each is looked up in
+    the (partner_id, column) unique index. A long IN list of a prepared statement is instead
+    checked value by value against every one of the partner's rows (0.3 s per 900 values with
+    10,000 accounts)."""
+    columns = (LearnerAccount.id, LearnerAccount.external_id, LearnerAccount.login_id, LearnerAccount.full_name,
+               LearnerAccount.email, LearnerAccount.phone, LearnerAccount.channel, LearnerAccount.timezone)
+    if not values:
+        return []
+    if db.engine.dialect.name == "postgresql":
+        wanted = (func.unnest(bindparam("wanted", sorted(values), type_=ARRAY(String)))
+                  .table_valued("value").render_derived("wanted"))
+        return [_Existing(*row) for row in db.session.execute(
+            select(*columns).join(wanted, column == wanted.c.value).where(LearnerAccount.partner_id == partner.id))]
     found = []
     for chunk in _chunks(sorted(values)):
         found.extend(_Existing(*row) for row in db.session.execute(
-            select(LearnerAccount.id, LearnerAccount.external_id, LearnerAccount.login_id,
-                   LearnerAccount.full_name, LearnerAccount.email, LearnerAccount.phone,
-                   LearnerAccount.channel, LearnerAccount.timezone)
-            .where(LearnerAccount.partner_id == partner.id, column.in_(chunk))))
+            select(*columns).where(LearnerAccount.partner_id == partner.id, column.in_(chunk))))
     return found
 
 
