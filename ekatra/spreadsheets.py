@@ -96,7 +96,8 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], *, title: str = 
     return out.getvalue()
 
 
-def _write_xlsx(out, header: Sequence[str], rows: Iterable[Sequence], title: str, fallback_title: str) -> None:
+def _write_xlsx(out, header: Sequence[str], rows: Iterable[Sequence], title: str,
+                fallback_title: str) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 

@@ -48,7 +48,8 @@ def _timed(post, **kwargs) -> tuple[float, dict]:
     response = post("/api/partner/students/bulk", **kwargs)
     seconds = time.perf_counter() - started
     if response.status_code != 200:
-        raise click.ClickException(f"bulk import answered {response.status_code}: {response.get_data()[:300]!r}")
+        raise click.ClickException(
+            f"bulk import answered {response.status_code}: {response.get_data()[:300]!r}")
     return seconds, response.get_json()
 
 

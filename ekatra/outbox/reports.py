@@ -12,7 +12,8 @@ from ekatra.outbox.models import FAILED, UNDELIVERED, Message
 from ekatra.periods import period_of
 
 
-def counts_by_period(enrollment_ids, period: str, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
+def counts_by_period(enrollment_ids, period: str, start: datetime,
+                     end: datetime) -> dict[str, dict[str, int]]:
     """Per period (its first day, YYYY-MM-DD) of [start, end): the messages of these enrollments
     (`enrollment_ids`: a SELECT of ids) `sent` (by `sent_at`), `delivered` (by `delivered_at`) and
     `failed` (failed or undelivered, by when that was recorded)."""

@@ -102,11 +102,13 @@ class PartnerAnalytics(MethodView):
     @partner_required
     def get(self, args):
         """This partner's activity per day, week or month"""
-        report = analytics.partner_analytics(g.partner, start_date=args["start_date"], end_date=args["end_date"],
-                                             group_by=args["group_by"], now=clock.now())
+        report = analytics.partner_analytics(g.partner, start_date=args["start_date"],
+                                             end_date=args["end_date"], group_by=args["group_by"],
+                                             now=clock.now())
         if args["format"] == "csv":
             header = ("period", *analytics.MEASURES)
-            content = spreadsheets.csv_bytes(header, ([row[name] for name in header] for row in report.periods))
+            content = spreadsheets.csv_bytes(header, ([row[name] for name in header]
+                                                      for row in report.periods))
             name = f"analytics-{report.start_date}-{report.end_date}-{report.group_by}.csv"
             return Response(content, content_type=spreadsheets.CSV_CONTENT_TYPE,
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})

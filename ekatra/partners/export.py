@@ -111,7 +111,8 @@ def _page(partner: Partner, accounts: list[LearnerAccount]) -> list[LearnerRecor
         by_enrollment[enrollment.id] = record
         records[account_id].enrollments.append(record)
     for enrollment_id, *answer in db.session.execute(
-            select(Answer.enrollment_id, Answer.question_id, Answer.text, Answer.is_correct, Answer.answered_at)
+            select(Answer.enrollment_id, Answer.question_id, Answer.text, Answer.is_correct,
+                   Answer.answered_at)
             .where(Answer.enrollment_id.in_(by_enrollment)).order_by(Answer.answered_at, Answer.id)):
         by_enrollment[enrollment_id].answers.append(tuple(answer))
     for (account_id, _course_id), certificate in certificates.items():
@@ -136,7 +137,8 @@ def table_rows(partner: Partner) -> Iterator[list]:
                 item.enrollment.delivery_id, item.course_id, item.course_name, item.enrollment.status,
                 _when(item.enrollment.created_at), item.received.sent, item.total_days, item.progress_percent,
                 len(item.answers), sum(1 for answer in item.answers if answer[2]),
-                certificate.serial if certificate else None, _when(certificate.issued_at) if certificate else None]
+                certificate.serial if certificate else None,
+                _when(certificate.issued_at) if certificate else None]
 
 
 def _learner_json(record: LearnerRecord, base_url: str) -> dict:

@@ -294,7 +294,8 @@ class BulkRowResultSchema(BaseSchema):
                                                   "in the JSON list from 1."})
     external_id = fields.String(allow_none=True)
     status = fields.String(metadata={"description": "created, updated or failed"})
-    id = fields.Integer(allow_none=True, metadata={"description": "The learner's user id (not for failed rows)."})
+    id = fields.Integer(allow_none=True,
+                        metadata={"description": "The learner's user id (not for failed rows)."})
     errors = fields.Dict(allow_none=True, metadata={"description": "Field → messages (failed rows only)."})
 
 
@@ -347,5 +348,6 @@ class AnalyticsSchema(BaseSchema):
 
 
 class BulkFileSchema(BaseSchema):
-    file = Upload(metadata={"description": "A CSV (UTF-8) or an .xlsx whose first row names the columns: "
-                                           "external_id, name, email, phone, country_code, channel, timezone."})
+    file = Upload(metadata={"description": "A CSV (UTF-8) or an .xlsx whose first row names the "
+                                           "columns: external_id, name, email, phone, country_code, "
+                                           "channel, timezone."})

@@ -83,7 +83,8 @@ def test_bad_rows_are_reported_with_their_errors_and_write_nothing(partner):
     assert errors[4] == {"email": ["This email is also on row 1."]}
     assert errors[5] == {"external_id": ["'A' is also on row 1."]}
     assert set(errors[6]) == {"external_id"} and set(errors[7]) == {"name"} and set(errors[8]) == {"email"}
-    assert set(errors[9]) == {"timezone", "x"} and set(errors[10]) == {"name"} and set(errors[11]) == {"_schema"}
+    assert set(errors[9]) == {"timezone", "x"} and set(errors[10]) == {"name"}
+    assert set(errors[11]) == {"_schema"}
     assert set(_accounts(partner)) == {"OLD", "A"}  # nothing of the bad rows was written
     assert _accounts(partner)["OLD"].full_name == "Old"
 
@@ -98,7 +99,8 @@ def test_a_csv_upload_and_an_xlsx_upload_are_imported_with_row_numbers(partner):
                             content_type="multipart/form-data")
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
-    assert [(r["row"], r["status"]) for r in body["results"]] == [(2, "created"), (4, "created"), (5, "failed")]
+    assert [(r["row"], r["status"]) for r in body["results"]] == [
+        (2, "created"), (4, "created"), (5, "failed")]
     assert _accounts(partner)["X2"].full_name == "=SUM(A1)"  # the export's apostrophe is undone
 
     workbook = Workbook()
@@ -112,7 +114,8 @@ def test_a_csv_upload_and_an_xlsx_upload_are_imported_with_row_numbers(partner):
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert [(r["row"], r["status"]) for r in body["results"]] == [(2, "created"), (3, "updated")]
-    assert _accounts(partner)["1"].phone == "+919812345678" and _accounts(partner)["X1"].full_name == "Asha Rao"
+    accounts = _accounts(partner)
+    assert accounts["1"].phone == "+919812345678" and accounts["X1"].full_name == "Asha Rao"
 
     raw = partner.post(BULK, data=b"external_id,name,email\nX9,Nine,nine@example.org\n",
                        headers={"Content-Type": "text/csv"})
@@ -120,7 +123,8 @@ def test_a_csv_upload_and_an_xlsx_upload_are_imported_with_row_numbers(partner):
 
 
 def test_whole_file_problems_are_refused(partner):
-    no_column = partner.post(BULK, data=b"name,email\nA,a@example.org\n", headers={"Content-Type": "text/csv"})
+    no_column = partner.post(BULK, data=b"name,email\nA,a@example.org\n",
+                             headers={"Content-Type": "text/csv"})
     assert no_column.status_code == 400 and "external_id" in no_column.get_json()["message"]
     assert partner.post(BULK, json={"external_id": "A"}).status_code == 400
     assert partner.post(BULK, json=[]).status_code == 400
@@ -164,13 +168,15 @@ def test_an_imported_learner_has_no_password_until_signup_sets_one(partner):
     partner.post(BULK, json=[{"external_id": "P1", "name": "Asha", "email": "asha@example.org"}])
     refused = partner.post("/login", json={"id": "asha@example.org", "password": ""})
     assert refused.status_code == 400 or refused.status_code == 401
-    assert partner.post("/login", json={"id": "asha@example.org", "password": "anything at all"}).status_code == 401
+    guessed = partner.post("/login", json={"id": "asha@example.org", "password": "anything at all"})
+    assert guessed.status_code == 401
     signup = partner.post("/signup", json={"full_name": "Asha Rao", "id": "asha@example.org",
                                            "password": LEARNER_PASSWORD, "source": "Acme LMS"})
     assert signup.status_code == 200, signup.get_json()
     account = _accounts(partner)["P1"]
     assert signup.get_json()["db_user"]["id"] == account.id and account.full_name == "Asha Rao"
-    assert partner.post("/login", json={"id": "asha@example.org", "password": LEARNER_PASSWORD}).status_code == 200
+    logged_in = partner.post("/login", json={"id": "asha@example.org", "password": LEARNER_PASSWORD})
+    assert logged_in.status_code == 200
     second = partner.post("/signup", json={"full_name": "Mallory", "id": "asha@example.org",
                                            "password": "another password", "source": "x"})
     assert second.status_code == 409
