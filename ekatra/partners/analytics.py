@@ -39,8 +39,12 @@ class Analytics:
 
 def date_range(start: date | None, end: date | None, *, now: datetime) -> tuple[date, date]:
     """The inclusive range asked for: by default the 30 days up to today (UTC); at most 366 days."""
-    end = end or (start + timedelta(days=DEFAULT_RANGE_DAYS - 1) if start else now.date())
-    start = start or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    try:
+        end = end or (start + timedelta(days=DEFAULT_RANGE_DAYS - 1) if start else now.date())
+        start = start or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        end + timedelta(days=1)  # the range ends at the next midnight
+    except OverflowError:
+        raise Invalid("The dates are out of range.", {"start_date": ["Out of range."]}) from None
     if end < start:
         raise Invalid("end_date is before start_date.", {"end_date": ["Before start_date."]})
     if (end - start).days + 1 > MAX_RANGE_DAYS:

@@ -140,7 +140,8 @@ def test_analytics_by_week_and_month_and_as_csv(enrolled):
 
 @pytest.mark.parametrize("query", ["start_date=2026-02-30", "start_date=2026-03-02&end_date=2026-03-01",
                                    "start_date=2025-01-01&end_date=2026-12-31", "group_by=year",
-                                   "format=xml", "start_date=yesterday"])
+                                   "format=xml", "start_date=yesterday", "end_date=0001-01-01",
+                                   "start_date=9999-12-31"])
 def test_bad_analytics_ranges_are_a_400(client, query):
     partner = PartnerClient.create(client)
     response = partner.get(f"/analytics?{query}")
