@@ -171,7 +171,7 @@ def _check_group_phones(plan: _Plan) -> None:
     for phone_chunk in _chunks(phones):
         for group_chunk in _chunks(group_ids):
             taken.update(db.session.execute(select(Student.group_id, Student.phone).where(
-                Student.group_id.in_(group_chunk), Student.phone.in_(phone_chunk))).tuples())
+                Student.group_id.in_(group_chunk), Student.phone.in_(phone_chunk))).all())
     for account_id, groups in groups_of.items():
         row, phone = moving[account_id]
         clash = sorted(group for group in groups if (group, phone) in taken)
