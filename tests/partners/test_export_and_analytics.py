@@ -100,6 +100,9 @@ def test_another_partner_exports_only_its_own_learners(enrolled):
 def test_export_needs_partner_keys_and_a_known_format(client, enrolled):
     partner, *_ = enrolled
     assert client.get("/api/partner/export/students").status_code == 401
+    assert client.get("/api/partner/analytics").status_code == 401
+    wrong = {"ST-ACCESS-KEY": partner.access_key, "ST-SECRET-KEY": "not-the-secret"}
+    assert client.get("/api/partner/export/students?format=json", headers=wrong).status_code == 401
     assert partner.get("/export/students?format=pdf").status_code == 400
     assert partner.get("/export/students?format=csv&limit=1").status_code == 400
 
