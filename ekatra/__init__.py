@@ -63,6 +63,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.oauth.schemas import register_security_scheme
     from ekatra.oauth.server import init_oauth_server
     from ekatra.partners.audience import PartnerAudience
+    from ekatra.partners.bulk_routes import blp as partner_bulk_blp
     from ekatra.partners.routes import blp as partners_blp
     from ekatra.ratelimits import init_rate_limits
     from ekatra.webhooks import audience
@@ -85,7 +86,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     app.register_blueprint(oauth_portal)
     register_security_scheme(api)
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
-                      partners_blp, webhooks_blp, cohorts_blp, me_blp):
+                      partners_blp, partner_bulk_blp, webhooks_blp, cohorts_blp, me_blp):
         api.register_blueprint(blueprint)
     from ekatra.graphql.routes import register_graphql
 

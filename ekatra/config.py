@@ -177,6 +177,8 @@ class Config:
     | COHORT_STORE | `module:factory` of another document store (object storage) | unset |
     | COHORT_UPLOAD_MAX_MB | the largest upload a student may send | 5 |
     | COHORT_INVITE_DAYS, COHORT_SPONSOR_LINK_DAYS | how long students' and sponsors' links work | 30, 30 |
+    | BULK_IMPORT_MAX_MB | the largest body POST /api/partner/students/bulk accepts (10,000 rows of
+      the longest fields fit; every other route keeps MAX_REQUEST_BYTES) | 8 |
     """
 
     def __init__(self, environ: dict[str, str] | None = None, instance_path: str | Path = "instance"):
@@ -264,6 +266,9 @@ class Config:
         self.COHORT_UPLOAD_MAX_BYTES = int(float(env.get("COHORT_UPLOAD_MAX_MB", "5")) * 1024 * 1024)
         self.COHORT_INVITE_DAYS = int(env.get("COHORT_INVITE_DAYS", "30"))
         self.COHORT_SPONSOR_LINK_DAYS = int(env.get("COHORT_SPONSOR_LINK_DAYS", "30"))
+        self.BULK_IMPORT_MAX_BYTES = int(float(env.get("BULK_IMPORT_MAX_MB", "8")) * 1024 * 1024)
+        if self.BULK_IMPORT_MAX_BYTES < MAX_REQUEST_BYTES:
+            raise ConfigurationError("BULK_IMPORT_MAX_MB must be at least 1")
 
         self.OPT_OUT_KEYWORDS = _words(env.get("OPT_OUT_KEYWORDS", DEFAULT_OPT_OUT_KEYWORDS))
         self.OPT_IN_KEYWORDS = _words(env.get("OPT_IN_KEYWORDS", DEFAULT_OPT_IN_KEYWORDS))

@@ -24,7 +24,10 @@ BEARER = [{"bearerAuth": []}]
 PUBLIC: list = []
 
 # Request bodies other than JSON are accepted only by the endpoints listed here.
-NON_JSON_ENDPOINTS = {"groups.GroupImport", "twilio.StatusCallback", "twilio.InboundMessage"}
+NON_JSON_ENDPOINTS = {"groups.GroupImport", "twilio.StatusCallback", "twilio.InboundMessage",
+                      "partner_bulk.BulkImport"}
+# Endpoints whose bodies may exceed MAX_CONTENT_LENGTH, up to the setting named here.
+LARGE_BODY_ENDPOINTS = {"partner_bulk.BulkImport": "BULK_IMPORT_MAX_BYTES"}
 
 # The attribute a view's authentication decorator leaves on its wrapper (see `authenticated_by`).
 AUTHENTICATE_ATTRIBUTE = "__ekatra_authenticate__"
@@ -197,7 +200,11 @@ class UnsizedBodies:
         self.wsgi_app, self.flask_app = wsgi_app, flask_app
 
     def __call__(self, environ, start_response):
+        # Read up to the largest limit of any route; the route's own is checked once it is known.
         limit = self.flask_app.config.get("MAX_CONTENT_LENGTH")
+        if limit is not None:
+            limit = max([limit, *(self.flask_app.config.get(name) or 0
+                                  for name in LARGE_BODY_ENDPOINTS.values())])
         if limit is not None and not environ.get("CONTENT_LENGTH") and "wsgi.input_terminated" in environ:
             body = _read_at_most(environ["wsgi.input"], limit + 1)
             if len(body) > limit:
@@ -225,6 +232,13 @@ def _read_at_most(stream, size: int) -> bytes:
 
 def register_http_conventions(app: Flask) -> None:
     app.wsgi_app = UnsizedBodies(app.wsgi_app, app)
+
+    @app.before_request
+    def size_large_bodies():
+        # First of the hooks: the rate limit and Idempotency-Key hooks may read the body.
+        setting = LARGE_BODY_ENDPOINTS.get(request.endpoint)
+        if setting and app.config.get(setting):
+            request.max_content_length = app.config[setting]
 
     @app.before_request
     def refuse_oversized_unsized_bodies():

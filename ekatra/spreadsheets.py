@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+STREAM_CHUNK_BYTES = 64 * 1024
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
@@ -56,9 +58,46 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence], *, verbatim: Iter
     return out.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
 
+def csv_stream(header: Sequence[str], rows: Iterable[Sequence], *, verbatim: Iterable[str] = (),
+               bom: bool = False) -> Iterator[bytes]:
+    """`csv_bytes` as it is written: chunks of about 64 KB, so that a large export is sent while
+    its rows are still being read."""
+    keep = frozenset(verbatim)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([neutral(column) for column in header])
+    first = True
+    for row in rows:
+        writer.writerow(_cells(header, row, keep))
+        if out.tell() >= STREAM_CHUNK_BYTES:
+            yield out.getvalue().encode("utf-8-sig" if bom and first else "utf-8")
+            out.seek(0)
+            out.truncate()
+            first = False
+    yield out.getvalue().encode("utf-8-sig" if bom and first else "utf-8")
+
+
+def xlsx_stream(header: Sequence[str], rows: Iterable[Sequence], *, title: str = "Sheet1",
+                fallback_title: str = "Sheet1") -> Iterator[bytes]:
+    """`xlsx_bytes` sent in chunks. A zip names its members at its end, so the workbook is
+    written (row by row, openpyxl's write-only mode) into a temporary file first, not memory."""
+    with tempfile.TemporaryFile() as spool:
+        _write_xlsx(spool, header, rows, title, fallback_title)
+        spool.seek(0)
+        while chunk := spool.read(STREAM_CHUNK_BYTES):
+            yield chunk
+
+
 def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], *, title: str = "Sheet1",
                fallback_title: str = "Sheet1") -> bytes:
     """One sheet of `header` and `rows`; every text cell an explicit string, never a formula."""
+    out = io.BytesIO()
+    _write_xlsx(out, header, rows, title, fallback_title)
+    return out.getvalue()
+
+
+def _write_xlsx(out, header: Sequence[str], rows: Iterable[Sequence], title: str,
+                fallback_title: str) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -75,9 +114,7 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence], *, title: str = 
     sheet.append([cell(column) for column in header])
     for row in rows:
         sheet.append([cell(value) for value in row])
-    out = io.BytesIO()
     workbook.save(out)
-    return out.getvalue()
 
 
 def sheet_title(title: str, fallback: str = "Sheet1") -> str:

@@ -1,4 +1,4 @@
-"""`ekatra bench`: the benchmark commands (plan, dispatch, api, claim)."""
+"""`ekatra bench`: the benchmark commands (plan, dispatch, api, claim, import)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import click
 from ekatra.bench.api import api_command
 from ekatra.bench.claim import claim_command
 from ekatra.bench.dispatch import dispatch_command
+from ekatra.bench.importing import import_command
 from ekatra.bench.plan import plan_command
 
 
@@ -19,3 +20,4 @@ bench_group.add_command(plan_command)
 bench_group.add_command(dispatch_command)
 bench_group.add_command(api_command)
 bench_group.add_command(claim_command)
+bench_group.add_command(import_command)

@@ -1,8 +1,9 @@
 """Students to and from files: CSV (UTF-8, a header row) and XLSX, in the API's column names.
 
 Reading gives each row's cells as text with its row number as a spreadsheet shows it (the
-header is row 1); checking the values is the service's job. Writing goes through
-ekatra.spreadsheets, which neutralises cells that a spreadsheet would run as a formula.
+header is row 1); checking the values is the service's job. `read_rows` reads any such list
+given its `Layout` (the partner API's bulk import reads learner accounts with it). Writing goes
+through ekatra.spreadsheets, which neutralises cells that a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
@@ -57,6 +58,22 @@ class TooManyRows(FileProblem):
 
 
 @dataclass(frozen=True)
+class Layout:
+    """The columns a kind of file has: their names, the required ones, other spellings of them,
+    and what one row is called in messages ("students")."""
+
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    aliases: dict[str, str]
+    noun: str
+    optional_note: str
+
+
+STUDENTS = Layout(COLUMNS, REQUIRED_COLUMNS, _ALIASES, "students",
+                  "channel, timezone, country_code and is_subscribed may be left out")
+
+
+@dataclass(frozen=True)
 class Row:
     """One student's cells by column name; `row_number` as a spreadsheet shows it."""
 
@@ -66,18 +83,24 @@ class Row:
 
 def read_students(content: bytes) -> list[Row]:
     """The non-blank rows of a CSV or XLSX file with the known columns of its header."""
-    records = _xlsx_records(content) if content[:4] == b"PK\x03\x04" else _csv_records(content)
+    return read_rows(content, STUDENTS)
+
+
+def read_rows(content: bytes, layout: Layout) -> list[Row]:
+    """The non-blank rows of a CSV or XLSX file with the `layout`'s columns found in its header."""
+    records = (_xlsx_records(content, layout) if content[:4] == b"PK\x03\x04"
+               else _csv_records(content, layout))
     try:
         header = next(records, None)
         if header is None or not any(_text(cell) for cell in header):
             raise FileProblem("The file is empty; its first row must name the columns: "
-                              + ", ".join(COLUMNS) + ".")
-        positions = _columns(header)
+                              + ", ".join(layout.columns) + ".")
+        positions = _columns(header, layout)
         rows: list[Row] = []
         for row_number, record in enumerate(records, start=2):
             if row_number > LAST_IMPORT_ROW:
                 raise TooManyRows(
-                    f"A file may hold at most {MAX_IMPORT_ROWS:,} students, on rows 2 to "
+                    f"A file may hold at most {MAX_IMPORT_ROWS:,} {layout.noun}, on rows 2 to "
                     f"{LAST_IMPORT_ROW:,} (blank rows count); this one goes on past row "
                     f"{LAST_IMPORT_ROW:,}.")
             cells = {column: spreadsheets.restore(_text(record[i]) if i < len(record) else "")
@@ -93,23 +116,22 @@ def read_students(content: bytes) -> list[Row]:
     return rows
 
 
-def _columns(header: list) -> dict[str, int]:
+def _columns(header: list, layout: Layout) -> dict[str, int]:
     positions: dict[str, int] = {}
     for i, cell in enumerate(header[:MAX_COLUMNS]):
         name = _text(cell).casefold().replace(" ", "_").replace("-", "_")
-        name = _ALIASES.get(name, name)
-        if name not in COLUMNS:
+        name = layout.aliases.get(name, name)
+        if name not in layout.columns:
             continue  # other columns (notes, …) are ignored
         if name in positions:
             raise FileProblem(f"The column {name!r} appears twice in the header.",
                               {"header": [f"Column {name!r} appears twice."]})
         positions[name] = i
-    missing = [column for column in REQUIRED_COLUMNS if column not in positions]
+    missing = [column for column in layout.required if column not in positions]
     if missing:
         raise FileProblem(
             "The header row (row 1) lacks the column(s) " + ", ".join(missing)
-            + "; expected: " + ", ".join(COLUMNS) + " (channel, timezone, country_code and "
-            "is_subscribed may be left out).",
+            + "; expected: " + ", ".join(layout.columns) + f" ({layout.optional_note}).",
             {"header": [f"Missing column {column!r}." for column in missing]})
     return positions
 
@@ -133,30 +155,30 @@ def _decode(content: bytes) -> str:
         raise FileProblem("The file is not UTF-8 text; save it as \"CSV UTF-8\".") from None
 
 
-def _csv_records(content: bytes) -> Iterator[list[str]]:
+def _csv_records(content: bytes, layout: Layout) -> Iterator[list[str]]:
     text = _decode(content)
     first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=lambda d: _known_columns(first_line, d))
+    delimiter = max((",", ";", "\t"), key=lambda d: _known_columns(first_line, d, layout))
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
-def _known_columns(line: str, delimiter: str) -> int:
+def _known_columns(line: str, delimiter: str, layout: Layout) -> int:
     """How many cells of a header line name a column: picks the delimiter (Excel may use ;)."""
     try:
         cells = next(csv.reader([line], delimiter=delimiter), [])
     except csv.Error:
         return 0
     names = {cell.strip().casefold().replace(" ", "_") for cell in cells}
-    return len(names & (set(COLUMNS) | set(_ALIASES))) * 2 + (len(cells) > 1)
+    return len(names & (set(layout.columns) | set(layout.aliases))) * 2 + (len(cells) > 1)
 
 
-def _xlsx_records(content: bytes) -> Iterator[list]:
+def _xlsx_records(content: bytes, layout: Layout) -> Iterator[list]:
     from openpyxl import load_workbook
 
     unreadable = "Not a readable .xlsx file."
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            _check_xlsx_size(archive)
+            _check_xlsx_size(archive, layout)
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except FileProblem:
         raise
@@ -177,7 +199,7 @@ def _xlsx_records(content: bytes) -> Iterator[list]:
         workbook.close()
 
 
-def _check_xlsx_size(archive: zipfile.ZipFile) -> None:
+def _check_xlsx_size(archive: zipfile.ZipFile, layout: Layout) -> None:
     """TooManyRows for a workbook whose XML unpacks too large or holds more cell or row elements
     than a full student list could: counted on the raw XML (milliseconds), before openpyxl reads
     it. zipfile never unpacks a member past the size its directory declares."""
@@ -194,7 +216,7 @@ def _check_xlsx_size(archive: zipfile.ZipFile) -> None:
             raise TooManyRows(
                 f"The .xlsx file holds more than {MAX_XLSX_CELLS:,} cells or "
                 f"{MAX_XLSX_ROW_ELEMENTS:,} rows, more than a list of at most {MAX_IMPORT_ROWS:,} "
-                f"students (rows 2 to {LAST_IMPORT_ROW:,}) needs. Remove other sheets and "
+                f"{layout.noun} (rows 2 to {LAST_IMPORT_ROW:,}) needs. Remove other sheets and "
                 "columns, or split the file.")
 
 

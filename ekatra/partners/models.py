@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ekatra.extensions import UTCDateTime, db
 
 AVAILABLE, USED, CANCELLED = "available", "used", "cancelled"
+EXTERNAL_ID_MAX_CHARS = 100
+NO_PASSWORD = ""  # the password_hash of an account no password logs in to (yet)
 
 
 class Partner(db.Model):
@@ -29,15 +31,19 @@ class Partner(db.Model):
 
 
 class LearnerAccount(db.Model):
-    """A learner's account, created by a partner (`signup`); unique per partner by `login_id`.
+    """A learner's account, created by a partner (`signup`, or a bulk import); unique per
+    partner by `login_id`, and by `external_id` (the partner's own id for it) where it has one.
 
     `login_id` is the case-folded email or the E.164 phone the learner signs up with. `phone`,
-    `channel` and `timezone` are what a coupon enrols the learner with (a student).
+    `channel` and `timezone` are what a coupon enrols the learner with (a student). An account
+    a bulk import created has no password (`password_hash` is empty) until `signup` with its
+    login id sets one; until then no password logs it in.
     """
 
     __tablename__ = "learner_accounts"
     __table_args__ = (
         UniqueConstraint("partner_id", "login_id"),
+        UniqueConstraint("partner_id", "external_id"),
         CheckConstraint("channel IN ('sms', 'whatsapp')", name="channel"),
     )
 
@@ -52,6 +58,7 @@ class LearnerAccount(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(16), default="sms")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_MAX_CHARS))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

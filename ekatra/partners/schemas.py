@@ -10,6 +10,7 @@ documents in bodies, `access_secret` (the secret key), is accepted everywhere an
 
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import RAISE, fields, post_load, validate
 
 from ekatra.extensions import MAX_ID
@@ -270,3 +271,83 @@ class CertificateSchema(BaseSchema):
     course_name = fields.String()
     issued_at = fields.DateTime()
     download_link = fields.String()
+
+
+# Bulk import, export and analytics ------------------------------------------------------------
+
+
+class BulkLearnerSchema(BaseSchema):
+    """One row of a bulk import (JSON objects and file columns alike; only external_id is required)."""
+
+    external_id = fields.String(required=True, metadata={"description": "The partner's own id: rows "
+                                "are matched by it (1 to 100 characters).", "example": "HR-00042"})
+    name = fields.String(metadata={"description": "Required for a new learner.", "example": "Asha Rao"})
+    email = fields.String(metadata={"example": "asha@example.org"})
+    phone = fields.String(metadata={"example": "+919812345678"})
+    country_code = fields.String(metadata={"description": "For a national phone number.", "example": "+91"})
+    channel = fields.String(metadata={"example": "sms"})
+    timezone = fields.String(metadata={"example": "Asia/Kolkata"})
+
+
+class BulkRowResultSchema(BaseSchema):
+    row = fields.Integer(metadata={"description": "A file's row (the header is row 1), or the position "
+                                                  "in the JSON list from 1."})
+    external_id = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "created, updated or failed"})
+    id = fields.Integer(allow_none=True,
+                        metadata={"description": "The learner's user id (not for failed rows)."})
+    errors = fields.Dict(allow_none=True, metadata={"description": "Field → messages (failed rows only)."})
+
+
+class BulkImportResultSchema(BaseSchema):
+    created = fields.Integer()
+    updated = fields.Integer()
+    failed = fields.Integer()
+    results = fields.List(fields.Nested(BulkRowResultSchema))
+
+
+class LearnerExportQuerySchema(StrictSchema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx", "json"]),
+                           metadata={"example": "csv"})
+
+
+class AnalyticsQuerySchema(StrictSchema):
+    start_date = fields.Date(load_default=None, metadata={"description": "First day (UTC), inclusive; "
+                             "default: 29 days before end_date.", "example": "2026-11-01"})
+    end_date = fields.Date(load_default=None, metadata={"description": "Last day (UTC), inclusive; default: "
+                           "today, or 29 days after start_date. At most 366 days in all.",
+                           "example": "2026-11-30"})
+    group_by = fields.String(load_default="day", validate=validate.OneOf(["day", "week", "month"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class AnalyticsTotalsSchema(BaseSchema):
+    signups = fields.Integer()
+    enrollments = fields.Integer()
+    messages_sent = fields.Integer()
+    messages_delivered = fields.Integer()
+    messages_failed = fields.Integer()
+    answers = fields.Integer()
+    answers_correct = fields.Integer()
+    correct_rate = fields.Float(allow_none=True)
+    completions = fields.Integer()
+    certificates = fields.Integer()
+
+
+class AnalyticsPeriodSchema(AnalyticsTotalsSchema):
+    period = fields.String(metadata={"description": "The period's first day (weeks start on Monday).",
+                                     "example": "2026-11-02"})
+
+
+class AnalyticsSchema(BaseSchema):
+    start_date = fields.Date()
+    end_date = fields.Date()
+    group_by = fields.String()
+    periods = fields.List(fields.Nested(AnalyticsPeriodSchema))
+    totals = fields.Nested(AnalyticsTotalsSchema)
+
+
+class BulkFileSchema(BaseSchema):
+    file = Upload(metadata={"description": "A CSV (UTF-8) or an .xlsx whose first row names the "
+                                           "columns: external_id, name, email, phone, country_code, "
+                                           "channel, timezone."})

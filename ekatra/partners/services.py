@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 
 from ekatra.auth.passwords import check_password, hash_password, password_problem
-from ekatra.errors import Invalid, NotFound, RateLimited, Unauthorized
+from ekatra.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from ekatra.extensions import MAX_ID, db
 from ekatra.groups.models import Student
 from ekatra.groups.phones import calling_code, canonical_timezone, normalise_channel, normalise_phone
 from ekatra.partners.locks import lock_name
-from ekatra.partners.models import Coupon, LearnerAccount, LearnerSession, LoginFailure, Partner
+from ekatra.partners.models import NO_PASSWORD, Coupon, LearnerAccount, LearnerSession, LoginFailure, Partner
 from ekatra.transactions import transaction
 from ekatra.webhooks import services as webhooks
 
@@ -121,6 +121,12 @@ def signup(partner: Partner, *, login: str, full_name: str, password: str, sourc
         raise Invalid("A full_name is required.", {"full_name": ["Required."]})
     profile = {"phone": phone, "channel": "sms", "timezone": "UTC",
                **clean_profile({**(contact or {}), "full_name": full_name})}
+    imported = db.session.scalar(select(LearnerAccount).where(
+        LearnerAccount.partner_id == partner.id, LearnerAccount.login_id == login_id,
+        LearnerAccount.password_hash == NO_PASSWORD))
+    if imported is not None:
+        return _claim_imported(imported, password=password, source=source, now=now, rounds=rounds,
+                               profile=profile, contact=contact or {})
     account = LearnerAccount(partner_id=partner.id, login_id=login_id, email=email,
                              password_hash=hash_password(password, rounds), source=source.strip(),
                              idp_user_id=str(uuid.uuid4()), created_at=now, updated_at=now, **profile)
@@ -130,6 +136,24 @@ def signup(partner: Partner, *, login: str, full_name: str, password: str, sourc
         webhooks.record_event("student.created", {
             "student_id": account.id, "name": account.full_name, "email": account.email,
             "phone": account.phone}, author_id=None, partner_ids=[partner.id], now=now)
+    return account
+
+
+def _claim_imported(account: LearnerAccount, *, password: str, source: str, now: datetime, rounds: int,
+                    profile: dict, contact: dict) -> LearnerAccount:
+    """Signup for an account a bulk import made: it gets its password and the name given;
+    phone, channel and timezone change only where signup names them. Its `student.created`
+    event went out at the import. Two signups at once: the first sets the password, the other
+    is the usual 409."""
+    fields = {"full_name": profile["full_name"], "password_hash": hash_password(password, rounds),
+              "updated_at": now, **({"source": source.strip()} if source.strip() else {}),
+              **{name: profile[name] for name in ("phone", "channel", "timezone") if contact.get(name)}}
+    with transaction():
+        claimed = db.session.execute(update(LearnerAccount).where(
+            LearnerAccount.id == account.id, LearnerAccount.password_hash == NO_PASSWORD).values(**fields))
+        if claimed.rowcount != 1:
+            raise Conflict("A user with this id already exists.", {"id": ["Already registered."]})
+    db.session.refresh(account)
     return account
 
 
@@ -172,7 +196,9 @@ def check_login(partner: Partner, *, login: str, password: str, now: datetime) -
         db.session.add(LoginFailure(partner_id=partner.id, login_id=login_id, failed_at=now))
     account = db.session.scalar(select(LearnerAccount).where(
         LearnerAccount.partner_id == partner.id, LearnerAccount.login_id == login_id))
-    if not check_password(password, account.password_hash if account else None) or account is None:
+    # An imported account without a password yet logs in with none (as an unknown id would not).
+    stored_hash = account.password_hash if account and account.password_hash != NO_PASSWORD else None
+    if not check_password(password, stored_hash) or account is None or stored_hash is None:
         raise Unauthorized("Either id or password is incorrect.")  # its failure is recorded
     with transaction():
         db.session.execute(delete(LoginFailure).where(LoginFailure.partner_id == partner.id,

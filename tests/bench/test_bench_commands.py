@@ -29,6 +29,13 @@ def test_bench_plan_plans_every_learner(tmp_path):
     assert figures["peak_rss_mb"] > 0
 
 
+def test_bench_import_creates_and_updates_every_row(tmp_path):
+    output, figures = _bench(tmp_path, "import", "--rows", "50")
+    assert "json_create_seconds" in output
+    assert (figures["json_created"], figures["json_updated"]) == (50, 50)
+    assert (figures["csv_created"], figures["xlsx_created"]) == (50, 50)
+
+
 def test_bench_claim_claims_batches_out_of_the_backlog(tmp_path):
     output, figures = _bench(tmp_path, "claim", "--backlog", "300", "--batch", "100", "--claims", "2")
     assert "median_claim_seconds" in output
