@@ -19,7 +19,7 @@ from ekatra.groups import models
 from ekatra.groups.models import Group, Student
 from ekatra.groups.phones import canonical_timezone, check_student, is_given, normalise_channel
 from ekatra.outbox.models import OptOut
-from ekatra.outbox.optouts import opted_out_pairs
+from ekatra.outbox.optouts import opted_out_keys
 from ekatra.ownership import is_row_id, owned, visible
 from ekatra.transactions import transaction
 
@@ -48,9 +48,9 @@ def _removing(student_ids: list[int], now: datetime) -> None:
 
 def _mark_opt_outs(groups: Sequence[Group]) -> None:
     students = [student for group in groups for student in group.students]
-    pairs = opted_out_pairs(student.phone for student in students)
+    keys = opted_out_keys(student.phone for student in students)
     for student in students:
-        student.opted_out = (student.phone, student.channel) in pairs
+        student.opted_out = (student.phone, student.channel, student.livemode) in keys
 
 
 def find_group(actor: Actor, group_id: int, *, with_students: bool = False) -> Group:
@@ -87,13 +87,14 @@ _groups, _students, _opt_outs = Group.__table__, Student.__table__, OptOut.__tab
 _GROUP = (select(_groups.c.id, _groups.c.owner_id, _groups.c.name, _groups.c.description,
                  _groups.c.default_timezone, _groups.c.default_channel)
           .where(_groups.c.id == bindparam("group_id")))
-# opt_outs holds at most one row per (phone, channel), so the join never repeats a student.
+# opt_outs holds at most one row per (phone, channel, livemode), so the join never repeats a student.
 _STUDENTS_WITH_OPT_OUTS = (
     select(_students.c.id, _students.c.name, _students.c.phone, _students.c.channel,
            _students.c.is_subscribed, _students.c.timezone, _students.c.country_code,
-           _opt_outs.c.id.label("opt_out_id"))
+           _students.c.livemode, _opt_outs.c.id.label("opt_out_id"))
     .select_from(_students.outerjoin(_opt_outs, and_(_opt_outs.c.phone == _students.c.phone,
-                                                     _opt_outs.c.channel == _students.c.channel)))
+                                                     _opt_outs.c.channel == _students.c.channel,
+                                                     _opt_outs.c.livemode == _students.c.livemode)))
     .where(_students.c.group_id == bindparam("group_id"))
     .order_by(_students.c.id))
 
@@ -103,7 +104,8 @@ def _students_of(group_id: int) -> list[dict]:
     rows = db.session.connection().execute(_STUDENTS_WITH_OPT_OUTS, {"group_id": group_id})
     return [{"id": row.id, "name": row.name, "phone": row.phone, "channel": row.channel,
              "is_subscribed": row.is_subscribed, "timezone": row.timezone,
-             "country_code": row.country_code, "opted_out": row.opt_out_id is not None}
+             "country_code": row.country_code, "opted_out": row.opt_out_id is not None,
+             "livemode": row.livemode}
             for row in rows]
 
 

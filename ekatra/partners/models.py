@@ -17,6 +17,10 @@ class Partner(db.Model):
 
     `access_key` names the partner; only the SHA-256 of the high-entropy secret is kept, and
     it is compared in constant time. A partner sees only the learner accounts it created.
+
+    `livemode` false: a test partner (`ekatra partner create NAME --test`, keys `pk_test_…` /
+    `sk_test_…`). Its mode is the mode of everything made through it, and is stored once more
+    only where a package below `partners` must read it without asking us (`testmode.py`).
     """
 
     __tablename__ = "partners"
@@ -25,6 +29,7 @@ class Partner(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     access_key: Mapped[str] = mapped_column(String(64), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
+    livemode: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -32,7 +37,8 @@ class LearnerAccount(db.Model):
     """A learner's account, created by a partner (`signup`); unique per partner by `login_id`.
 
     `login_id` is the case-folded email or the E.164 phone the learner signs up with. `phone`,
-    `channel` and `timezone` are what a coupon enrols the learner with (a student).
+    `channel` and `timezone` are what a coupon enrols the learner with (a student). Its mode is
+    its partner's (`partner.livemode`): an account never changes partner, so it keeps no copy.
     """
 
     __tablename__ = "learner_accounts"
@@ -54,6 +60,8 @@ class LearnerAccount(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    partner: Mapped[Partner] = relationship(lazy="joined")
 
 
 class LearnerSession(db.Model):
