@@ -94,8 +94,6 @@ class StudentOutSchema(BaseSchema):
     opted_out = fields.Boolean(metadata={
         "description": "The phone sent STOP (or the provider reported it unsubscribed) on "
                        "this channel.", "example": False})
-    livemode = fields.Boolean(metadata={
-        "description": "false: a test partner's learner (messages to the sandbox only).", "example": True})
 
 
 class GroupOutSchema(BaseSchema):

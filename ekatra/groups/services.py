@@ -91,7 +91,7 @@ _GROUP = (select(_groups.c.id, _groups.c.owner_id, _groups.c.name, _groups.c.des
 _STUDENTS_WITH_OPT_OUTS = (
     select(_students.c.id, _students.c.name, _students.c.phone, _students.c.channel,
            _students.c.is_subscribed, _students.c.timezone, _students.c.country_code,
-           _students.c.livemode, _opt_outs.c.id.label("opt_out_id"))
+           _opt_outs.c.id.label("opt_out_id"))
     .select_from(_students.outerjoin(_opt_outs, and_(_opt_outs.c.phone == _students.c.phone,
                                                      _opt_outs.c.channel == _students.c.channel,
                                                      _opt_outs.c.livemode == _students.c.livemode)))
@@ -104,8 +104,7 @@ def _students_of(group_id: int) -> list[dict]:
     rows = db.session.connection().execute(_STUDENTS_WITH_OPT_OUTS, {"group_id": group_id})
     return [{"id": row.id, "name": row.name, "phone": row.phone, "channel": row.channel,
              "is_subscribed": row.is_subscribed, "timezone": row.timezone,
-             "country_code": row.country_code, "opted_out": row.opt_out_id is not None,
-             "livemode": row.livemode}
+             "country_code": row.country_code, "opted_out": row.opt_out_id is not None}
             for row in rows]
 
 

@@ -158,7 +158,8 @@ def enqueue_for(recipients, day_number: int, parts: Sequence[Part], now: datetim
     due_at, hold_reason, livemode (in that order; livemode: the student's). A learner with a
     hold reason gets every part `held` (e.g. `window_closed`). Otherwise the first of `parts` is
     `pending` unless an unsent earlier part of the learner's day is queued already (a question
-    carried over); the others are `waiting`. A part's WhatsApp template (`Part.whatsapp_content`) is used on WhatsApp only.
+    carried over); the others are `waiting`. A part's WhatsApp template (`Part.whatsapp_content`)
+    is used on WhatsApp only.
     """
     if not parts:
         return 0
