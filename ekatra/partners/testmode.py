@@ -9,12 +9,16 @@ message row it is copied to when queued, so that a claim joins nothing), never b
 
 The rules (each a 409 `Conflict` with the reason):
 
-- a delivery is a *test delivery* while it is shared with a test partner. It is shared with
-  partners of one mode only, and only while its group holds no learner of the other mode;
+- a delivery is a *test delivery* while it is shared with a test partner; it is shared with
+  partners of one mode only;
 - a test learner enrols only in a test delivery, a live learner never in one (an author's own
-  coupons included), and a group holds learners of one mode only;
+  coupons included);
 - a test partner sees nothing else: deliveries, coupons and learners are found through the
   partner (sharing, `partner_id`) as for any partner.
+
+The author's own students in a test delivery's group (a delivery needs one to start) stay the
+author's live learners: what reaches a phone is decided per student, so a test learner's
+messages go to the sandbox whichever delivery they are in, and a live student's go out live.
 """
 
 from __future__ import annotations
@@ -24,13 +28,9 @@ from sqlalchemy import exists, select
 from ekatra.deliveries.models import Delivery
 from ekatra.errors import Conflict
 from ekatra.extensions import db
-from ekatra.groups.models import Student
 from ekatra.partners.models import DeliveryPartner, Partner
 
 MIXED_SHARING = "A delivery is shared with live partners or with test partners, never with both."
-LIVE_LEARNERS_IN_GROUP = ("This delivery's group has live learners: a test partner's delivery needs "
-                          "a group of its own.")
-TEST_LEARNERS_IN_GROUP = "This delivery's group has a test partner's learners: it cannot take live ones."
 TEST_LEARNER_LIVE_DELIVERY = ("A test learner enrols only in a delivery shared with a test partner "
                               "(its messages go to the sandbox).")
 LIVE_LEARNER_TEST_DELIVERY = "This delivery is a test delivery: it takes no live learners."
@@ -48,18 +48,10 @@ def _shared_with_mode(delivery_id: int, livemode: bool) -> bool:
         Partner.livemode.is_(livemode)))))
 
 
-def _group_has_mode(group_id: int, livemode: bool) -> bool:
-    return bool(db.session.scalar(select(exists().where(
-        Student.group_id == group_id, Student.livemode.is_(livemode)))))
-
-
 def check_sharing(delivery: Delivery, partner: Partner) -> None:
-    """Refuse sharing the delivery with a partner of the other mode than its partners' or learners'."""
+    """Refuse sharing the delivery with a partner of the other mode than its partners'."""
     if _shared_with_mode(delivery.id, not partner.livemode):
         raise Conflict(MIXED_SHARING, {"access_key": [MIXED_SHARING]})
-    if _group_has_mode(delivery.group_id, not partner.livemode):
-        problem = TEST_LEARNERS_IN_GROUP if partner.livemode else LIVE_LEARNERS_IN_GROUP
-        raise Conflict(problem, {"access_key": [problem]})
 
 
 def check_enrolment(livemode: bool, delivery: Delivery) -> None:
@@ -69,6 +61,3 @@ def check_enrolment(livemode: bool, delivery: Delivery) -> None:
         raise Conflict(TEST_LEARNER_LIVE_DELIVERY, {"coupon_code": [TEST_LEARNER_LIVE_DELIVERY]})
     if livemode and is_test:
         raise Conflict(LIVE_LEARNER_TEST_DELIVERY, {"coupon_code": [LIVE_LEARNER_TEST_DELIVERY]})
-    if _group_has_mode(delivery.group_id, not livemode):
-        problem = LIVE_LEARNERS_IN_GROUP if not livemode else TEST_LEARNERS_IN_GROUP
-        raise Conflict(problem, {"coupon_code": [problem]})
