@@ -210,7 +210,8 @@ def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[st
         raise click.ClickException(f"cannot listen on {host}: {error}") from None
     app.config.update(TWILIO_API_BASE_URL=sandbox.url, PUBLIC_BASE_URL=public,
                       TWILIO_TEST_API_BASE_URL=test_sandbox.url,
-                      TWILIO_TEST_ACCOUNT_SID=TEST_SANDBOX_ACCOUNT_SID, TWILIO_TEST_AUTH_TOKEN=TEST_SANDBOX_AUTH_TOKEN)
+                      TWILIO_TEST_ACCOUNT_SID=TEST_SANDBOX_ACCOUNT_SID,
+                      TWILIO_TEST_AUTH_TOKEN=TEST_SANDBOX_AUTH_TOKEN)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the sandbox page polls every 2 s
     scheduler, worker = start_in_background(app)
     click.echo("")
