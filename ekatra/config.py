@@ -13,6 +13,11 @@ SANDBOX_ACCOUNT_SID = "ACsandbox00000000000000000000000000"
 SANDBOX_AUTH_TOKEN = "sandbox-auth-token"
 SANDBOX_SMS_FROM = "+15005550006"
 SANDBOX_WHATSAPP_FROM = "whatsapp:+14155238886"
+# Where test partners' messages go by default: `ekatra sandbox` on its default port, with its
+# default account (`ekatra demo` and `serve` start a test sandbox of their own instead).
+SANDBOX_DEFAULT_URL = "http://127.0.0.1:8765"
+TEST_SANDBOX_ACCOUNT_SID = "ACsandboxtest000000000000000000000"
+TEST_SANDBOX_AUTH_TOKEN = "sandbox-test-auth-token"
 # The WhatsApp templates the sandbox's Content API stand-in knows (ekatra/sandbox/content.py).
 SANDBOX_OPENER_CONTENT_SID = "HX00000000000000000000000000000001"
 SANDBOX_YES_NO_CONTENT_SID = "HX00000000000000000000000000000002"
@@ -135,6 +140,10 @@ class Config:
       plain-http TWILIO_API_BASE_URL, or a PUBLIC_BASE_URL that is not https | development |
     | PUBLIC_BASE_URL | the URL Twilio and learners reach this app at | http://127.0.0.1:5000 |
     | TWILIO_* | provider credentials and senders | the built-in sandbox (development only) |
+    | TWILIO_TEST_API_BASE_URL, TWILIO_TEST_ACCOUNT_SID, TWILIO_TEST_AUTH_TOKEN | the test
+      provider: where test partners' learners' messages go (a sandbox), never the live one; it
+      may not be the live URL with the live account | `ekatra sandbox` at http://127.0.0.1:8765
+      with the sandbox's account |
     | MAIL_SERVER, MAIL_PORT, MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS, MAIL_FROM | SMTP |
       unset: in development reset links are printed on the console; in production the mail is
       not sent and a warning (without the link) is logged |
@@ -226,6 +235,13 @@ class Config:
         self.TWILIO_MESSAGING_SERVICE_SID = env.get("TWILIO_MESSAGING_SERVICE_SID", "")
         self.TWILIO_WHATSAPP_FROM = env.get("TWILIO_WHATSAPP_FROM", SANDBOX_WHATSAPP_FROM)
         self.TWILIO_API_BASE_URL = env.get("TWILIO_API_BASE_URL", TWILIO_API).rstrip("/")
+        self.TWILIO_TEST_API_BASE_URL = env.get("TWILIO_TEST_API_BASE_URL", SANDBOX_DEFAULT_URL).rstrip("/")
+        self.TWILIO_TEST_ACCOUNT_SID = env.get("TWILIO_TEST_ACCOUNT_SID", SANDBOX_ACCOUNT_SID)
+        self.TWILIO_TEST_AUTH_TOKEN = env.get("TWILIO_TEST_AUTH_TOKEN", SANDBOX_AUTH_TOKEN)
+        if (self.TWILIO_TEST_API_BASE_URL, self.TWILIO_TEST_ACCOUNT_SID) == (
+                self.TWILIO_API_BASE_URL, self.TWILIO_ACCOUNT_SID):
+            raise ConfigurationError("TWILIO_TEST_API_BASE_URL and TWILIO_TEST_ACCOUNT_SID name the live "
+                                     "provider and account: test messages must never reach it")
         self.SEND_RATE_PER_SECOND = float(env.get("SEND_RATE_PER_SECOND", DEFAULT_SEND_RATE_PER_SECOND))
         self.SEND_CONCURRENCY = int(env.get("SEND_CONCURRENCY", DEFAULT_SEND_CONCURRENCY))
         self.SEND_TIMEOUT_SECONDS = float(env.get("SEND_TIMEOUT_SECONDS", DEFAULT_SEND_TIMEOUT_SECONDS))

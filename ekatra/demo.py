@@ -175,6 +175,8 @@ def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[st
         SANDBOX_CHOICE2_CONTENT_SID,
         SANDBOX_CHOICE3_CONTENT_SID,
         SANDBOX_YES_NO_CONTENT_SID,
+        TEST_SANDBOX_ACCOUNT_SID,
+        TEST_SANDBOX_AUTH_TOKEN,
     )
     from ekatra.sandbox.server import Sandbox
     from scheduler.__main__ import start_in_background, stop
@@ -187,6 +189,12 @@ def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[st
                       on_message=_tapping_learner(sandbox_ref) if learners_tap else _print_message,
                       whatsapp_window_seconds=app.config["WHATSAPP_WINDOW_SECONDS"])
     sandbox_ref.append(sandbox)
+    # Test partners' learners (keys pk_test_…) get their messages here, on an account of its own
+    # (its replies are told apart by their AccountSid), never through the sandbox above.
+    test_sandbox = Sandbox(host=host, port=0, inbound_url=f"{public}/twilio/inbound",
+                           account_sid=TEST_SANDBOX_ACCOUNT_SID, auth_token=TEST_SANDBOX_AUTH_TOKEN,
+                           on_message=_print_message,
+                           whatsapp_window_seconds=app.config["WHATSAPP_WINDOW_SECONDS"])
     # The sandbox knows these quick-reply templates; a real deployment names its own approved ones.
     for name, sid in (("BOOLEAN", SANDBOX_YES_NO_CONTENT_SID), ("CHOICE2", SANDBOX_CHOICE2_CONTENT_SID),
                       ("CHOICE3", SANDBOX_CHOICE3_CONTENT_SID)):
@@ -194,11 +202,16 @@ def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[st
             app.config[f"WHATSAPP_QUICK_REPLY_{name}_CONTENT_SID"] or sid)
     try:
         sandbox.start()
+        test_sandbox.start()
         server = make_web_server(app, host, port)
     except OSError as error:
         sandbox.stop()
+        test_sandbox.stop()
         raise click.ClickException(f"cannot listen on {host}: {error}") from None
-    app.config.update(TWILIO_API_BASE_URL=sandbox.url, PUBLIC_BASE_URL=public)
+    app.config.update(TWILIO_API_BASE_URL=sandbox.url, PUBLIC_BASE_URL=public,
+                      TWILIO_TEST_API_BASE_URL=test_sandbox.url,
+                      TWILIO_TEST_ACCOUNT_SID=TEST_SANDBOX_ACCOUNT_SID,
+                      TWILIO_TEST_AUTH_TOKEN=TEST_SANDBOX_AUTH_TOKEN)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the sandbox page polls every 2 s
     scheduler, worker = start_in_background(app)
     click.echo("")
@@ -206,6 +219,7 @@ def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[st
     for line in banner:
         click.echo(f"  {line}")
     click.echo(f"  Twilio sandbox:  {sandbox.url}/  (each phone's conversation)")
+    click.echo(f"  Test sandbox:    {test_sandbox.url}/  (test partners' learners: keys pk_test_…)")
     for line in show_metrics(app, public):
         click.echo(f"  {line}")
     click.echo("  Press Ctrl-C to stop.")
@@ -218,6 +232,7 @@ def run_all_in_one(app, host: str, port: int, sandbox_port: int, banner: list[st
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup
         stop(scheduler, worker)
         sandbox.stop()
+        test_sandbox.stop()
         server.server_close()
         click.echo("Stopped.")
 

@@ -37,6 +37,7 @@ class Worker:
     pid: int
     started_at: datetime
     sender: object = None
+    test_sender: object = None  # test partners' learners' messages: the test provider (a sandbox)
     settings: DispatchSettings = field(default_factory=DispatchSettings)
     whatsapp: WhatsAppSettings = field(default_factory=WhatsAppSettings)  # the window, templates
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -45,10 +46,10 @@ class Worker:
 
     @classmethod
     def for_this_process(cls, started_at: datetime, *, sender=None, settings: DispatchSettings | None = None,
-                         whatsapp: WhatsAppSettings | None = None) -> Worker:
+                         whatsapp: WhatsAppSettings | None = None, test_sender=None) -> Worker:
         hostname = socket.gethostname()
         pid = os.getpid()
-        return cls(f"{hostname}:{pid}", hostname, pid, started_at, sender=sender,
+        return cls(f"{hostname}:{pid}", hostname, pid, started_at, sender=sender, test_sender=test_sender,
                    settings=settings or DispatchSettings(), whatsapp=whatsapp or WhatsAppSettings())
 
     def should_stop(self) -> bool:
@@ -69,16 +70,19 @@ class Worker:
 
     def dispatch(self) -> DispatchStats:
         """Send what is due until idle (`dispatch.dispatch_until_idle`) on this worker's threads
-        under its rate limit; addresses the provider answered with 21610 are opted out."""
+        under its rate limit; addresses the provider answered with 21610 are opted out (in the mode
+        of the provider that answered). Test learners' messages go to the test sender only."""
         if self.should_stop():
             return DispatchStats()
         stats = dispatch.dispatch_until_idle(self.sender, clock.now, self.settings,
                                              should_stop=self.should_stop, rate_limiter=self.rate_limiter(),
-                                             pool=self.send_pool())
+                                             pool=self.send_pool(), test_sender=self.test_sender)
         if stats.opted_out:  # Twilio's 21610: the learner unsubscribed (e.g. STOP sent to Twilio itself)
             added = optouts.record_provider_opt_outs(stats.opted_out, clock.now())
             log.info("provider reported %d unsubscribed address(es); %d new opt-out(s)",
                      len(stats.opted_out), added)
+        if stats.test_opted_out:
+            optouts.record_provider_opt_outs(stats.test_opted_out, clock.now(), livemode=False)
         return stats
 
     def close(self) -> None:
@@ -88,8 +92,10 @@ class Worker:
 
 
 def make_worker(config: Mapping) -> Worker:
-    """This process's worker, with the sender, the dispatch and the WhatsApp settings of `config`."""
+    """This process's worker, with the senders (live, and test: TWILIO_TEST_*), the dispatch and
+    the WhatsApp settings of `config`."""
     return Worker.for_this_process(clock.now(), sender=sender_from_config(config),
+                                   test_sender=sender_from_config(config, livemode=False),
                                    settings=DispatchSettings.from_config(config),
                                    whatsapp=WhatsAppSettings.from_config(config))
 

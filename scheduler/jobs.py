@@ -56,7 +56,8 @@ def send(worker: Worker, now: datetime) -> None:
 
 
 def recover(worker: Worker, now: datetime) -> None:
-    stats = recovery.recover_until_idle(worker.sender, now, should_stop=worker.should_stop)  # logs it
+    stats = recovery.recover_until_idle(worker.sender, now, should_stop=worker.should_stop,  # logs it
+                                        test_sender=worker.test_sender)
     for result in ("found_sent", "requeued", "unresolved"):
         if count := getattr(stats, result):
             LEASE_RECOVERIES.labels(result).inc(count)

@@ -52,7 +52,7 @@ def queue_openers(now: datetime, default_content_sid: str) -> int:
         ~and_(opener.c.status.not_in(UNSENT), _spent(opener)))
     rows = db.session.execute(
         select(Message.enrollment_id, Message.day_number, Message.delivery_id, Message.to_phone,
-               Student.name, Course.name, Course.whatsapp_opener_content_sid).distinct()
+               Student.name, Course.name, Course.whatsapp_opener_content_sid, Student.livemode).distinct()
         .join(Enrollment, Enrollment.id == Message.enrollment_id)
         .join(Student, Student.id == Enrollment.student_id)
         .join(Delivery, Delivery.id == Message.delivery_id)
@@ -60,7 +60,7 @@ def queue_openers(now: datetime, default_content_sid: str) -> int:
         .where(Message.hold_reason == WINDOW_CLOSED_REASON, Message.status == HELD,
                Message.channel == WHATSAPP, Delivery.status == SCHEDULED, ~live_opener)).all()
     new, spent = [], []
-    for enrollment_id, day_number, delivery_id, phone, name, course, course_sid in rows:
+    for enrollment_id, day_number, delivery_id, phone, name, course, course_sid, livemode in rows:
         content_sid = course_sid or default_content_sid
         if not content_sid:
             continue
@@ -68,7 +68,7 @@ def queue_openers(now: datetime, default_content_sid: str) -> int:
             channel=WHATSAPP, to_phone=phone, part=opener_part(day_number), sequence=OPENER_SEQUENCE,
             body=OPENER_TEXT.format(name=name, day=day_number, course=course), delivery_id=delivery_id,
             enrollment_id=enrollment_id, day_number=day_number, content_sid=content_sid,
-            content_variables=opener_variables(name, course, day_number)))
+            content_variables=opener_variables(name, course, day_number), livemode=livemode))
         spent.append((enrollment_id, day_number))
     added = outbox.enqueue_many(new, now)
     if added < len(new):  # some existed and were spent: queue them again

@@ -67,7 +67,7 @@ class PlanStats:
 
 def _is_opted_out():
     """The student's phone opted out on the student's channel (a correlated EXISTS)."""
-    return opted_out(Student.phone, Student.channel)
+    return opted_out(Student.phone, Student.channel, Student.livemode)
 
 
 def _write(statement):
@@ -145,7 +145,7 @@ def _insert_parts(delivery: Delivery, day_number: int, parts: list[Part], now: d
     WhatsApp learner's `held` (`window_closed`) when their window is closed (the opener goes)."""
     window_closed = hold_if_closed(Student.channel, Student.phone, whatsapp.sender, now)
     recipients = (select(Enrollment.id, literal(delivery.id), Student.channel, Student.phone,
-                         Enrollment.next_due_at, window_closed)
+                         Enrollment.next_due_at, window_closed, Student.livemode)
                   .select_from(Enrollment).join(Student, Student.id == Enrollment.student_id).where(*where))
     return outbox.enqueue_for(recipients, day_number, parts, now)
 

@@ -22,7 +22,7 @@ from ekatra.groups.models import Student
 from ekatra.groups.services import find_group
 from ekatra.inbound.models import Answer
 from ekatra.outbox.models import DELIVERED, READ, SENT, UNDELIVERED, Message
-from ekatra.outbox.optouts import opted_out_pairs
+from ekatra.outbox.optouts import opted_out_keys
 from ekatra.ownership import owned
 
 # A day counts as sent once its first part was accepted by the provider, delivered once the
@@ -33,7 +33,7 @@ FIRST_PART = "content-1"
 
 CSV_COLUMNS = ("delivery_id", "student_id", "name", "number", "channel", "enrollment_status", "days_sent",
                "days_delivered", "questions_answered", "answers_correct", "last_reply", "last_reply_at",
-               "opted_out", "state", "reminders_sent")
+               "opted_out", "state", "reminders_sent", "livemode")
 
 
 @dataclass
@@ -139,13 +139,14 @@ def _progress(delivery: Delivery) -> DeliveryProgress:
     received_days = day_counts(select(Enrollment.id).where(Enrollment.delivery_id == delivery.id))
     answers = answer_counts(delivery.id)
     # Whether the phone opted out (it holds for every author); never why, when or with what text.
-    opted_out = opted_out_pairs(student.phone for _, student in rows if student)
+    # A test learner's opt-out is a test one (outbox.optouts): each is looked up in its own mode.
+    opted_out = opted_out_keys(student.phone for _, student in rows if student)
     replies = _last_answers(delivery.id)
     reminded = reminders_sent(select(Enrollment.id).where(Enrollment.delivery_id == delivery.id))
     progress = DeliveryProgress(delivery.id, delivery.course_id, delivery.group_id, delivery.status.upper(),
                                 days, reminder_effect=reminder_effect(delivery.id))
     for enrollment, student in rows:
-        key = (student.phone, student.channel) if student else None
+        key = (student.phone, student.channel, student.livemode) if student else None
         last_reply, last_reply_at = replies.get(enrollment.id, (None, None))
         received = received_days.get(enrollment.id, DayCounts())
         answered, correct = answers.get(enrollment.id, (0, 0))
@@ -157,7 +158,8 @@ def _progress(delivery: Delivery) -> DeliveryProgress:
             "questions_answered": answered, "answers_correct": correct, "last_reply": last_reply,
             "last_reply_at": last_reply_at, "opted_out": key in opted_out,
             "state": "opted_out" if key in opted_out else enrollment.status,
-            "reminders_sent": reminded.get(enrollment.id, 0)})
+            "reminders_sent": reminded.get(enrollment.id, 0),
+            "livemode": student.livemode if student else True})
     return progress
 
 

@@ -201,7 +201,7 @@ def _reminder_sources(delivery: Delivery, n: int, gap: timedelta, now: datetime)
         source.status.in_(ASKED), follows, ~already, ~answered,
         Enrollment.status.in_((ACTIVE, FINISHED)),
         Enrollment.next_day == source.day_number + 1,  # the learner's next day is not planned yet
-        ~opted_out(Student.phone, Student.channel),
+        ~opted_out(Student.phone, Student.channel, Student.livemode),
     ]
     return source, conditions
 
@@ -237,7 +237,8 @@ def _plan_nth(delivery: Delivery, n: int, gap: timedelta, quiet: QuietHours | No
                                                         question.options or ()))
         part = Part(reminder_part(question_id, n), REMINDER_SEQUENCE + n, body, question_id)
         recipients = learners(Enrollment.id, literal(delivery.id), Student.channel, Student.phone, due,
-                              hold_if_closed(Student.channel, Student.phone, whatsapp.sender, now)).where(
+                              hold_if_closed(Student.channel, Student.phone, whatsapp.sender, now),
+                              Student.livemode).where(
             *conditions, source.question_id == question_id, source.day_number == day_number, before_next_day)
         added += outbox.enqueue_for(recipients, day_number, [part], now)
     return added
@@ -306,6 +307,7 @@ def pause_silent(delivery: Delivery, day_number: int, due_here, now: datetime,
                      .order_by(Message.due_at).limit(1).scalar_subquery())
     wrote = exists().where(InboundMessage.from_phone == Student.phone,
                            InboundMessage.channel == Student.channel,
+                           InboundMessage.livemode == Student.livemode,
                            InboundMessage.received_at >= silence_began)
     silent = and_(silence_began.is_not(None), ~wrote,
                   or_(Enrollment.resumed_at.is_(None), Enrollment.resumed_at <= silence_began))
@@ -314,7 +316,8 @@ def pause_silent(delivery: Delivery, day_number: int, due_here, now: datetime,
                                                                     course.language if course else None))
     recipients = (select(Enrollment.id, literal(delivery.id), Student.channel, Student.phone,
                          literal(now, Message.due_at.type),
-                         hold_if_closed(Student.channel, Student.phone, whatsapp.sender, now))
+                         hold_if_closed(Student.channel, Student.phone, whatsapp.sender, now),
+                         Student.livemode)
                   .select_from(Enrollment).join(Student, Student.id == Enrollment.student_id)
                   .where(due_here, silent))
     outbox.enqueue_for(recipients, day_number, [notice], now)
@@ -337,10 +340,11 @@ def _resume(where, now: datetime) -> int:
                               execution_options={"synchronize_session": False}).rowcount
 
 
-def resume_on_message(phone: str, channel: str, now: datetime) -> int:
-    """The learner on `phone` wrote: their enrollments paused for silence resume (the caller's
-    transaction, the reply's). How many."""
-    students = select(Student.id).where(Student.phone == phone, Student.channel == channel)
+def resume_on_message(phone: str, channel: str, now: datetime, livemode: bool = True) -> int:
+    """The learner on `phone` wrote (in this mode): their enrollments paused for silence resume
+    (the caller's transaction, the reply's). How many."""
+    students = select(Student.id).where(Student.phone == phone, Student.channel == channel,
+                                        Student.livemode.is_(livemode))
     return _resume([Enrollment.student_id.in_(students)], now)
 
 

@@ -147,6 +147,8 @@ class StudentProgressSchema(BaseSchema):
     whatsapp_window_open_until = fields.DateTime(allow_none=True, metadata={
         "description": "WhatsApp learners: until when their 24-hour window is open (null: never wrote)."})
     reminders_sent = fields.Integer(metadata={"description": "Reminders the provider accepted."})
+    livemode = fields.Boolean(metadata={
+        "description": "false: a test partner's learner; its messages go to the sandbox, never a phone."})
 
 
 class DeliveryDetailSchema(DeliveryListItemSchema):
@@ -217,6 +219,8 @@ class OutboxMessageSchema(BaseSchema):
     error_code = fields.Integer(attribute="provider_error_code", allow_none=True)
     error_message = fields.String(attribute="provider_error_message", allow_none=True)
     provider_sid = fields.String(allow_none=True)
+    livemode = fields.Boolean(metadata={
+        "description": "false: to a test learner, sent through the test provider (the sandbox)."})
     due_at = fields.DateTime()
     next_attempt_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
@@ -266,6 +270,8 @@ class LearnerProgressSchema(BaseSchema):
                        "paused_silent (paused for silence until they write), suspended, finished, removed",
         "example": "active"})
     reminders_sent = fields.Integer(metadata={"description": "Reminders the provider accepted."})
+    livemode = fields.Boolean(metadata={
+        "description": "false: a test partner's learner; its messages go to the sandbox, never a phone."})
 
 
 class ProgressTotalsSchema(BaseSchema):

@@ -55,6 +55,9 @@ class Student(db.Model):
     - `country_code` is the calling code of `phone` ("+91").
     - `is_subscribed` is the author's switch: false means deliveries leave this student out.
       A learner's own STOP is not kept here but in `opt_outs`, for every group at once.
+    - `livemode` false: a test partner's learner (enrolled with a test key). Its messages go to
+      the test provider (the sandbox), its replies and opt-outs are the test ones; a group holds
+      students of one mode only.
     """
 
     __tablename__ = "students"
@@ -73,6 +76,7 @@ class Student(db.Model):
     timezone: Mapped[str] = mapped_column(String(TIMEZONE_MAX_CHARS))
     country_code: Mapped[str | None] = mapped_column(String(COUNTRY_CODE_MAX_CHARS))
     is_subscribed: Mapped[bool] = mapped_column(default=True)
+    livemode: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -19,7 +19,7 @@ from ekatra.groups import models
 from ekatra.groups.models import Group, Student
 from ekatra.groups.phones import canonical_timezone, check_student, is_given, normalise_channel
 from ekatra.outbox.models import OptOut
-from ekatra.outbox.optouts import opted_out_pairs
+from ekatra.outbox.optouts import opted_out_keys
 from ekatra.ownership import is_row_id, owned, visible
 from ekatra.transactions import transaction
 
@@ -48,9 +48,9 @@ def _removing(student_ids: list[int], now: datetime) -> None:
 
 def _mark_opt_outs(groups: Sequence[Group]) -> None:
     students = [student for group in groups for student in group.students]
-    pairs = opted_out_pairs(student.phone for student in students)
+    keys = opted_out_keys(student.phone for student in students)
     for student in students:
-        student.opted_out = (student.phone, student.channel) in pairs
+        student.opted_out = (student.phone, student.channel, student.livemode) in keys
 
 
 def find_group(actor: Actor, group_id: int, *, with_students: bool = False) -> Group:
@@ -86,7 +86,7 @@ _groups, _students, _opt_outs = Group.__table__, Student.__table__, OptOut.__tab
 # statement building); SQLAlchemy compiles each once per engine.
 # The group with its students (oldest first) in one statement: a row per student, the group's
 # columns on each (one row with no student for an empty group). opt_outs holds at most one row
-# per (phone, channel), so the join never repeats a student.
+# per (phone, channel, livemode), so the join never repeats a student.
 _GROUP_WITH_STUDENTS = (
     select(_groups.c.id, _groups.c.owner_id, _groups.c.name, _groups.c.description,
            _groups.c.default_timezone, _groups.c.default_channel,
@@ -95,7 +95,8 @@ _GROUP_WITH_STUDENTS = (
            _students.c.country_code, _opt_outs.c.id.label("opt_out_id"))
     .select_from(_groups.outerjoin(_students, _students.c.group_id == _groups.c.id)
                  .outerjoin(_opt_outs, and_(_opt_outs.c.phone == _students.c.phone,
-                                            _opt_outs.c.channel == _students.c.channel)))
+                                            _opt_outs.c.channel == _students.c.channel,
+                                            _opt_outs.c.livemode == _students.c.livemode)))
     .where(_groups.c.id == bindparam("group_id"))
     .order_by(_students.c.id))
 

@@ -24,12 +24,13 @@ class InboundMessage(db.Model):
     held for it, and is not an answer to the open question), `resumed` (RESUME, or any message that
     is no answer, from a learner paused for silence: it resumed them). `help_day` is the UTC date the
     help text went to this phone for an unmatched reply: unique per (phone, channel), so it
-    goes at most once a day.
+    goes at most once a day (per mode). `livemode` false: a reply through the test provider
+    (the sandbox, see `signatures`), read against test learners only.
     """
 
     __tablename__ = "inbound_messages"
     __table_args__ = (
-        UniqueConstraint("from_phone", "channel", "help_day"),
+        UniqueConstraint("from_phone", "channel", "livemode", "help_day"),
         Index("ix_inbound_messages_from", "from_phone", "channel", "received_at"),
     )
 
@@ -45,6 +46,7 @@ class InboundMessage(db.Model):
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"))
     outcome: Mapped[str] = mapped_column(String(16), default=UNMATCHED)
     help_day: Mapped[date | None]
+    livemode: Mapped[bool] = mapped_column(default=True)
 
 
 class Answer(db.Model):

@@ -16,6 +16,11 @@ Order of reading a reply (each compared after normalisation: case, spacing, punc
 6. no open question: stored as unmatched, and answered with the help text at most once per
    UTC day per phone.
 
+A reply through the test provider (`livemode` false, see `signatures`) is read against test
+learners only, and a live one against live learners only: a phone that is both a test and a
+live learner's is two learners. Its keywords opt out (or in) that mode only, and what it leads to
+is queued in that mode (a test reply's feedback goes to the test provider).
+
 A learner paused for silence (`deliveries.reminders`) is resumed by whatever they write next
 (except STOP), before it is read as above: RESUME (or its Hindi forms, RESUME_KEYWORDS) is then
 only that (`resumed`), an answer is graded, and anything else is `resumed` rather than helped.
@@ -147,7 +152,7 @@ def address(raw: str) -> tuple[str, str]:
     return raw, SMS
 
 
-def _open_question(phone: str, channel: str):
+def _open_question(phone: str, channel: str, livemode: bool):
     """The latest question sent to this phone on this channel that has no answer yet."""
     answered = exists().where(Answer.enrollment_id == Message.enrollment_id,
                               Answer.question_id == Message.question_id)
@@ -156,7 +161,8 @@ def _open_question(phone: str, channel: str):
         .join(Enrollment, Enrollment.id == Message.enrollment_id)
         .join(Delivery, Delivery.id == Enrollment.delivery_id)
         .join(Question, Question.id == Message.question_id)
-        .where(Message.to_phone == phone, Message.channel == channel, Message.status.in_(ASKED),
+        .where(Message.to_phone == phone, Message.channel == channel, Message.livemode.is_(livemode),
+               Message.status.in_(ASKED),
                Enrollment.status.in_(OPEN_ENROLLMENTS), Delivery.status.in_(OPEN_DELIVERIES), ~answered)
         .order_by(func.coalesce(Message.sent_at, Message.due_at).desc(), Message.id.desc())
         .limit(1)).first()
@@ -167,7 +173,7 @@ def _answer(inbound: InboundMessage, body: str, settings: ReplySettings, now: da
     """Grade the reply to the open question, store it, queue feedback and the next question.
     Returns whether it was correct, or raises LookupError when there is no open question (or,
     with `only_an_answer`, when the reply is not recognisably an answer to it)."""
-    found = _open_question(inbound.from_phone, inbound.channel)
+    found = _open_question(inbound.from_phone, inbound.channel, inbound.livemode)
     if found is None:
         raise LookupError
     message, enrollment, question, delivery_status = found
@@ -200,7 +206,8 @@ def _answer(inbound: InboundMessage, body: str, settings: ReplySettings, now: da
     common = {"channel": inbound.channel, "to_phone": inbound.from_phone,
               "delivery_id": enrollment.delivery_id, "enrollment_id": enrollment.id,
               "day_number": message.day_number,
-              "hold_reason": PAUSED_REASON if delivery_status == PAUSED else None}
+              "hold_reason": PAUSED_REASON if delivery_status == PAUSED else None,
+              "livemode": inbound.livemode}
     outbox.enqueue(outbox.NewMessage(
         **common, part=f"feedback-{question.id}", sequence=last + 1,
         body=render_feedback(is_correct, question.type, question.correct_answer, question.options or (),
@@ -226,24 +233,29 @@ def _send_help(inbound: InboundMessage, settings: ReplySettings, now: datetime, 
         except IntegrityError:
             return False
     outbox.enqueue(outbox.NewMessage(channel=inbound.channel, to_phone=inbound.from_phone,
-                                     body=settings.help_text, part=f"help-{inbound.id}"), now)
+                                     body=settings.help_text, part=f"help-{inbound.id}",
+                                     livemode=inbound.livemode), now)
     return True
 
 
-def _some_student(phone: str, channel: str) -> int | None:
-    return db.session.scalar(select(Student.id).where(Student.phone == phone, Student.channel == channel)
+def _some_student(phone: str, channel: str, livemode: bool) -> int | None:
+    return db.session.scalar(select(Student.id).where(Student.phone == phone, Student.channel == channel,
+                                                      Student.livemode.is_(livemode))
                              .order_by(Student.id.desc()).limit(1))
 
 
 def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, now: datetime,
-                  settings: ReplySettings, button: Button | None = None) -> ReplyResult:
-    """Store and act on one learner reply (see the module docstring). Idempotent; commits."""
+                  settings: ReplySettings, button: Button | None = None,
+                  livemode: bool = True) -> ReplyResult:
+    """Store and act on one learner reply, through the provider of this mode (see the module
+    docstring). Idempotent; commits."""
     phone, channel = address(from_)
     body = body or (button.text if button else "") or ""
     with transaction():
         inserted = db.session.execute(dialect_insert(InboundMessage).values(
             provider_sid=provider_sid, from_phone=phone, to_phone=to, channel=channel, body=body,
-            received_at=now, outcome=UNMATCHED).on_conflict_do_nothing().returning(InboundMessage.id)).first()
+            received_at=now, outcome=UNMATCHED, livemode=livemode)
+            .on_conflict_do_nothing().returning(InboundMessage.id)).first()
         if inserted is None:  # Twilio retried a webhook we already handled
             db.session.rollback()
             earlier = db.session.scalar(
@@ -251,24 +263,24 @@ def receive_reply(*, provider_sid: str, from_: str, to: str | None, body: str, n
             log.info("inbound %s is a retry: already %s", provider_sid, earlier.outcome)
             return ReplyResult(earlier.id, earlier.outcome, is_duplicate=True)
         inbound = db.session.get(InboundMessage, inserted[0])
-        inbound.student_id = _some_student(phone, channel)
+        inbound.student_id = _some_student(phone, channel, livemode)
         released = 0
         if channel == WHATSAPP:
             record_inbound(phone, to, now, settings.whatsapp_window_seconds)
-            released = outbox.release_window(phone, now)
+            released = outbox.release_window(phone, now, livemode)
         keyword = normalise(body)
         is_correct = None
-        opted_out = is_opted_out(phone, channel)
+        opted_out = is_opted_out(phone, channel, livemode)
         if keyword in settings.opt_out_keywords:
-            optouts.opt_out(phone, channel, KEYWORD, now)
+            optouts.opt_out(phone, channel, KEYWORD, now, livemode)
             inbound.outcome = OPTED_OUT
         elif keyword in settings.opt_in_keywords and (opted_out or keyword not in settings.boolean_forms):
-            optouts.opt_in(phone, channel, now)
-            reminders.resume_on_message(phone, channel, now)
+            optouts.opt_in(phone, channel, now, livemode)
+            reminders.resume_on_message(phone, channel, now, livemode)
             inbound.outcome = OPTED_IN
         elif opted_out:
             inbound.outcome = UNMATCHED
-        elif (resumed := reminders.resume_on_message(phone, channel, now)) and \
+        elif (resumed := reminders.resume_on_message(phone, channel, now, livemode)) and \
                 keyword in settings.resume_keywords:
             inbound.outcome = RESUMED
         elif keyword in settings.help_keywords:

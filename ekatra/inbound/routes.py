@@ -9,7 +9,7 @@ from ekatra import clock
 from ekatra.http import PUBLIC, Blueprint
 from ekatra.inbound import replies
 from ekatra.inbound.schemas import InboundMessageSchema, StatusCallbackSchema
-from ekatra.inbound.signatures import twilio_signed
+from ekatra.inbound.signatures import twilio_signed, webhook_livemode
 from ekatra.outbox import status
 
 blp = Blueprint("twilio", __name__, url_prefix="/twilio",
@@ -34,7 +34,7 @@ class StatusCallback(MethodView):
         """Message status callback from Twilio (sent, delivered, read, undelivered, failed)"""
         status.record_status(form["message_sid"], form["message_status"], now=clock.now(),
                              to=form["to"], error_code=form["error_code"],
-                             error_message=form["error_message"])
+                             error_message=form["error_message"], livemode=webhook_livemode())
         return twiml_ok()
 
 
@@ -48,5 +48,6 @@ class InboundMessage(MethodView):
         replies.receive_reply(provider_sid=form["message_sid"], from_=form["sender"], to=form["to"],
                               body=form["body"], now=clock.now(),
                               settings=replies.ReplySettings.from_config(current_app.config),
-                              button=replies.Button.of(form["button_payload"], form["button_text"]))
+                              button=replies.Button.of(form["button_payload"], form["button_text"]),
+                              livemode=webhook_livemode())
         return twiml_ok()

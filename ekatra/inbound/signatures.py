@@ -1,4 +1,11 @@
-"""Only Twilio may call the webhooks: each request must carry a valid `X-Twilio-Signature`."""
+"""Only Twilio may call the webhooks: each request must carry a valid `X-Twilio-Signature`.
+
+Which provider called, the live one or the test one (TWILIO_TEST_*: a sandbox), is the mode of
+what the webhook is about (`webhook_livemode()`): a request naming the test account
+(`AccountSid`) and signed with the test token is a test one; any other must be signed with the
+live token and is live. With one account for both (TWILIO_TEST_ACCOUNT_SID equal to
+TWILIO_ACCOUNT_SID) every webhook is read as live.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,20 @@ from ekatra.errors import Forbidden
 from ekatra.outbox.twilio import is_valid_signature
 
 log = logging.getLogger(__name__)
+LIVEMODE = "ekatra.webhook_livemode"
+
+
+def _is_test_provider(url: str, signature: str | None) -> bool:
+    config = current_app.config
+    test_account = config.get("TWILIO_TEST_ACCOUNT_SID")
+    return (bool(test_account) and test_account != config["TWILIO_ACCOUNT_SID"]
+            and request.form.get("AccountSid") == test_account
+            and is_valid_signature(config["TWILIO_TEST_AUTH_TOKEN"], url, request.form, signature))
+
+
+def webhook_livemode() -> bool:
+    """False when the test provider made this (checked) webhook request."""
+    return request.environ.get(LIVEMODE, True)
 
 
 def signed_url() -> str:
@@ -28,7 +49,9 @@ def twilio_signed(view):
     def checked(*args, **kwargs):
         url = signed_url()
         signature = request.headers.get("X-Twilio-Signature")
-        if not is_valid_signature(current_app.config["TWILIO_AUTH_TOKEN"], url, request.form, signature):
+        if _is_test_provider(url, signature):
+            request.environ[LIVEMODE] = False
+        elif not is_valid_signature(current_app.config["TWILIO_AUTH_TOKEN"], url, request.form, signature):
             log.warning("webhook %s refused: %s X-Twilio-Signature", url,
                         "invalid" if signature else "no")
             raise Forbidden("Missing or invalid X-Twilio-Signature.")

@@ -59,17 +59,18 @@ class ClaimedMessage:
     next_attempt_at: datetime
     content_sid: str | None = None
     content_variables: str | None = None
+    livemode: bool = True  # false: a test learner's, sent through the test provider only
 
     @property
-    def learner(self) -> tuple[str, str]:
-        """Messages to one address go out one after another, in claim order."""
-        return (self.channel, self.to_phone)
+    def learner(self) -> tuple[str, str, bool]:
+        """Messages to one address (through one provider) go out one after another, in claim order."""
+        return (self.channel, self.to_phone, self.livemode)
 
 
 _RETURNED = (messages.c.id, messages.c.channel, messages.c.to_phone, messages.c.body, messages.c.attempts,
              messages.c.claimed_at, messages.c.lease_until, messages.c.enrollment_id,
              messages.c.day_number, messages.c.sequence, messages.c.next_attempt_at, messages.c.content_sid,
-             messages.c.content_variables)
+             messages.c.content_variables, messages.c.livemode)
 
 
 def _is_postgresql() -> bool:

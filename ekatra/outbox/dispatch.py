@@ -81,7 +81,8 @@ DEFAULT_SETTINGS = DispatchSettings()
 
 @dataclass
 class DispatchStats:
-    """What one batch (or several) did. `opted_out`: (to, channel) answered with 21610."""
+    """What one batch (or several) did. `opted_out`: (to, channel) answered with 21610 by the live
+    provider; `test_opted_out`: by the test provider (test learners' messages)."""
 
     claimed: int = 0
     sent: int = 0
@@ -90,6 +91,7 @@ class DispatchStats:
     released: int = 0
     held: int = 0  # WhatsApp 63016: held until the learner's window opens
     opted_out: list[tuple[str, str]] = field(default_factory=list)
+    test_opted_out: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, other: DispatchStats) -> None:
         self.claimed += other.claimed
@@ -99,6 +101,7 @@ class DispatchStats:
         self.released += other.released
         self.held += other.held
         self.opted_out.extend(other.opted_out)
+        self.test_opted_out.extend(other.test_opted_out)
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
@@ -146,20 +149,21 @@ def _write_outcomes(outcomes: list[Outcome], now: datetime, max_attempts: int,
             stats.failed += 1
             tally["failed", message.channel, error.code] += 1
             if error.code == UNSUBSCRIBED:
-                stats.opted_out.append((message.to_phone, message.channel))
+                unsubscribed = stats.opted_out if message.livemode else stats.test_opted_out
+                unsubscribed.append((message.to_phone, message.channel))
     claims.record_outcomes(now, written)
     count_outcomes(tally)  # after the write: what a scrape counts is in the table
 
 
 def _send_rules(sender, now_fn, should_stop, limiter: RateLimiter | None,
-                settings: DispatchSettings) -> SendRules:
+                settings: DispatchSettings, test_sender=None) -> SendRules:
     lease_seconds = settings.lease_seconds
     margin = timedelta(seconds=2 * getattr(sender, "timeout_seconds", DEFAULT_SEND_TIMEOUT_SECONDS))
     if timedelta(seconds=lease_seconds) <= margin:
         raise ValueError(f"lease_seconds must exceed twice the send timeout ({margin.total_seconds():g} s)")
     # Without the worker's own limiter (kept across runs), the rate holds within this run.
     limiter = limiter or RateLimiter(settings.rate_per_second)
-    return SendRules(sender, limiter, now_fn, should_stop, margin)
+    return SendRules(sender, limiter, now_fn, should_stop, margin, test_sender)
 
 
 def _affordable(rules: SendRules, lease_seconds: float) -> int:
@@ -170,7 +174,8 @@ def _affordable(rules: SendRules, lease_seconds: float) -> int:
 
 def dispatch_once(sender, now_fn: Callable[[], datetime], settings: DispatchSettings = DEFAULT_SETTINGS, *,
                   should_stop: Callable[[], bool] = _never, rate_limiter: RateLimiter | None = None,
-                  rng: random.Random | None = None, pool: SendPool | None = None) -> DispatchStats:
+                  rng: random.Random | None = None, pool: SendPool | None = None,
+                  test_sender=None) -> DispatchStats:
     """Claim one batch of due messages, send it, write back what happened (one transaction).
 
     - success: `sent`, with the provider's sid, status and segment count;
@@ -187,8 +192,9 @@ def dispatch_once(sender, now_fn: Callable[[], datetime], settings: DispatchSett
     request never outlives its lease and the recovery never races a live worker. Sends run on
     `pool`, or on `settings.concurrency` threads of a pool made for this batch, paced by
     `rate_limiter` (the worker's), or by one at `settings.rate_per_second` made for this batch.
+    A test learner's message goes to `test_sender` (the test provider), never to `sender`.
     """
-    rules = _send_rules(sender, now_fn, should_stop, rate_limiter, settings)
+    rules = _send_rules(sender, now_fn, should_stop, rate_limiter, settings, test_sender)
     lease_seconds = settings.lease_seconds
     stats = DispatchStats()
     if should_stop():
@@ -291,7 +297,7 @@ def dispatch_until_idle(sender, now_fn: Callable[[], datetime], settings: Dispat
                         *, should_stop: Callable[[], bool] = _never,
                         monotonic: Callable[[], float] = time.monotonic,
                         rate_limiter: RateLimiter | None = None, rng: random.Random | None = None,
-                        pool: SendPool | None = None) -> DispatchStats:
+                        pool: SendPool | None = None, test_sender=None) -> DispatchStats:
     """Send what is due, pipelined, while there is due work, time is left and no stop is asked.
 
     Outcomes are as for `dispatch_once`. At most `settings.batch_size` messages are claimed at a time,
@@ -299,9 +305,9 @@ def dispatch_until_idle(sender, now_fn: Callable[[], datetime], settings: Dispat
     are held than the rate can send in half the lease. Once the budget is spent or a stop is
     asked, no more is claimed; what is in flight finishes (or is released) and is written back
     before this returns. Sends run on `pool`, or on `settings.concurrency` threads of a pool made
-    for this run. Logs one line per claim.
+    for this run. Logs one line per claim. Test learners' messages go to `test_sender` only.
     """
-    rules = _send_rules(sender, now_fn, should_stop, rate_limiter, settings)
+    rules = _send_rules(sender, now_fn, should_stop, rate_limiter, settings, test_sender)
     deadline = monotonic() + settings.budget_seconds
     with pool_or_temporary(pool, settings.concurrency) as send_pool:
         run = _Dispatcher(Pipeline(send_pool, rules), rules, batch_size=settings.batch_size,

@@ -71,6 +71,9 @@ class Message(db.Model):
       reconciled with the provider before it is sent again.
     - Status callbacks never move a message backwards (`delivered` never becomes `sent`).
     - (enrollment, day, part) is unique: planning a day twice cannot create a second copy.
+    - `livemode` false: a message to a test learner. It is claimed and recorded like any other
+      but sent through the test provider (the sandbox, TWILIO_TEST_*), never the live one; set
+      when the message is queued, from its student, so that the claim joins nothing.
 
     Built for the planner's bulk INSERTs (a day for 100,000 learners is 200,000 rows): the
     claim, lease and provider-sid indexes are partial, so a freshly planned row enters only the
@@ -138,6 +141,7 @@ class Message(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    livemode: Mapped[bool] = mapped_column(default=True)
 
 
 class OptOut(db.Model):
@@ -147,12 +151,13 @@ class OptOut(db.Model):
 
     Made by a STOP-family keyword (`keyword`), the provider's "unsubscribed" error 21610
     (`provider`) or the API (`api`); `since_at` is when. The row is deleted when the learner
-    sends START. At most one row per (phone, channel).
+    sends START. At most one row per (phone, channel, livemode): a STOP sent to the test provider
+    (the sandbox) opts the phone out of test messages only, and a live STOP of live ones only.
     """
 
     __tablename__ = "opt_outs"
     __table_args__ = (
-        UniqueConstraint("phone", "channel"),
+        UniqueConstraint("phone", "channel", "livemode"),
         CheckConstraint("channel IN ('sms', 'whatsapp')", name="channel"),
         CheckConstraint("source IN ('keyword', 'provider', 'api')", name="source"),
     )
@@ -162,6 +167,7 @@ class OptOut(db.Model):
     channel: Mapped[str] = mapped_column(String(16))
     since_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(16))
+    livemode: Mapped[bool] = mapped_column(default=True)
 
 
 class WhatsAppWindow(db.Model):

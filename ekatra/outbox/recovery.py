@@ -38,6 +38,9 @@ class RecoveryStats:
 def _ask_provider(sender, messages: list[ClaimedMessage], known: set[str]) -> list[tuple]:
     """(message, sid or None, error or None) for one address's messages, one after another, so
     that two identical bodies to one number never both claim the same provider message."""
+    if sender is None:  # a test learner's messages, and no test provider to ask: ask again later
+        return [(message, None, ProviderError(None, None, "no test provider is configured", retryable=True))
+                for message in messages]
     answers, taken = [], set(known)
     for message in messages:
         since = message.claimed_at - timedelta(seconds=CLOCK_MARGIN_SECONDS)
@@ -54,9 +57,15 @@ def _ask_provider(sender, messages: list[ClaimedMessage], known: set[str]) -> li
     return answers
 
 
+def _provider_for(sender, test_sender, livemode: bool):
+    """The provider a message was sent through: a test learner's, the test one (or none)."""
+    return sender if livemode else test_sender
+
+
 def recover_expired_leases(sender, now: datetime, limit: int = RECOVERY_BATCH_SIZE, *,
-                           concurrency: int = RECOVERY_CONCURRENCY) -> RecoveryStats:
-    """Reconcile up to `limit` `sending` rows whose lease passed before `now`."""
+                           concurrency: int = RECOVERY_CONCURRENCY, test_sender=None) -> RecoveryStats:
+    """Reconcile up to `limit` `sending` rows whose lease passed before `now`; a test learner's
+    message with the test provider (`test_sender`), which alone may have accepted it."""
     stats = RecoveryStats()
     expired = claims.claim_expired_leases(now, limit, RECOVERY_LEASE_SECONDS)
     stats.expired = len(expired)
@@ -69,8 +78,9 @@ def recover_expired_leases(sender, now: datetime, limit: int = RECOVERY_BATCH_SI
         by_address[message.learner].append(message)
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(by_address))),
                             thread_name_prefix="outbox-recover") as pool:
-        answers = [answer for answers in pool.map(lambda group: _ask_provider(sender, group, known),
-                                                  by_address.values()) for answer in answers]
+        answers = [answer for answers in pool.map(
+            lambda group: _ask_provider(_provider_for(sender, test_sender, group[0].livemode), group, known),
+            by_address.values()) for answer in answers]
     written: list[claims.Written] = []
     for message, sid, error in answers:
         if error is not None:

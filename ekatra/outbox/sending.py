@@ -45,6 +45,16 @@ class SendRules:
     now_fn: Callable[[], datetime]
     should_stop: Callable[[], bool]
     margin: timedelta  # the lease left that a send needs: twice the sender's timeout
+    test_sender: object = None  # test learners' messages (`livemode` false): the test provider
+
+    def sender_for(self, message: ClaimedMessage):
+        """The live sender, or for a test learner's message the test one: never the live one."""
+        if message.livemode:
+            return self.sender
+        if self.test_sender is None:
+            raise ProviderError(None, None, "a test message, and no test provider (TWILIO_TEST_API_BASE_URL) "
+                                "is configured", retryable=False)
+        return self.test_sender
 
     @property
     def whatsapp_sender(self) -> str | None:
@@ -62,12 +72,13 @@ class SendRules:
             return Outcome(message, is_released=True)  # a rate slot waited for past the margin
         started = perf_counter()
         try:
+            sender = self.sender_for(message)
             if message.content_sid:
-                result = self.sender.send(message.to_phone, message.body, message.channel,
+                result = sender.send(message.to_phone, message.body, message.channel,
                                           content_sid=message.content_sid,
                                           content_variables=message.content_variables)
             else:
-                result = self.sender.send(message.to_phone, message.body, message.channel)
+                result = sender.send(message.to_phone, message.body, message.channel)
             return Outcome(message, result=result, sent_at=self.now_fn())
         except ProviderError as error:
             return Outcome(message, error=error)

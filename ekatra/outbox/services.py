@@ -82,6 +82,7 @@ class NewMessage:
     due_at: datetime | None = None  # None: now
     content_sid: str | None = None  # a template (Twilio Content API, HX…) instead of free text
     content_variables: str | None = None  # its variables, JSON text
+    livemode: bool = True  # false: to a test learner, sent through the test provider only
 
 
 def _row(message: NewMessage, now: datetime, status: str) -> dict:
@@ -93,7 +94,7 @@ def _row(message: NewMessage, now: datetime, status: str) -> dict:
         content_sid=message.content_sid, content_variables=message.content_variables,
         segments=segment_count(message.body), encoding=encoding_for(message.body), due_at=due_at,
         status=status, hold_reason=message.hold_reason if status == HELD else None, attempts=0,
-        next_attempt_at=due_at, created_at=now, updated_at=now)
+        next_attempt_at=due_at, created_at=now, updated_at=now, livemode=message.livemode)
 
 
 def _earlier_unsent(enrollment_id, day_number, sequence):
@@ -154,16 +155,17 @@ def enqueue_for(recipients, day_number: int, parts: Sequence[Part], now: datetim
     the parts), idempotent by the unique (enrollment, day, part). How many rows it added.
 
     `recipients` is a SELECT with the columns enrollment_id, delivery_id, channel, to_phone,
-    due_at, hold_reason (in that order). A learner with a hold reason gets every part `held`
-    (e.g. `window_closed`). Otherwise the first of `parts` is `pending` unless an unsent earlier
-    part of the learner's day is queued already (a question carried over); the others are
-    `waiting`. A part's WhatsApp template (`Part.whatsapp_content`) is used on WhatsApp only.
+    due_at, hold_reason, livemode (in that order; livemode: the student's). A learner with a
+    hold reason gets every part `held` (e.g. `window_closed`). Otherwise the first of `parts` is
+    `pending` unless an unsent earlier part of the learner's day is queued already (a question
+    carried over); the others are `waiting`. A part's WhatsApp template (`Part.whatsapp_content`)
+    is used on WhatsApp only.
     """
     if not parts:
         return 0
     first = min(part.sequence for part in parts)
     table, learners = _parts_table(parts), recipients.subquery("learners")
-    enrollment_id, delivery_id, channel, to_phone, due_at, hold_reason = learners.c
+    enrollment_id, delivery_id, channel, to_phone, due_at, hold_reason, livemode = learners.c
     status = case((hold_reason.is_not(None), literal(HELD)),
                   (table.c.sequence != first, literal(WAITING)),
                   (_earlier_unsent(enrollment_id, day_number, table.c.sequence), literal(WAITING)),
@@ -175,10 +177,11 @@ def enqueue_for(recipients, day_number: int, parts: Sequence[Part], now: datetim
                   table.c.encoding, status, literal(0), literal(now, messages.c.created_at.type),
                   literal(now, messages.c.updated_at.type), hold_reason,
                   case((on_whatsapp, table.c.content_sid), else_=None),
-                  case((on_whatsapp, table.c.content_variables), else_=None)
+                  case((on_whatsapp, table.c.content_variables), else_=None), livemode
                   ).select_from(learners).join(table, literal(True))
     statement = dialect_insert(messages).from_select(
-        [*_QUEUED_COLUMNS, "hold_reason", "content_sid", "content_variables"], rows).on_conflict_do_nothing()
+        [*_QUEUED_COLUMNS, "hold_reason", "content_sid", "content_variables", "livemode"],
+        rows).on_conflict_do_nothing()
     return db.session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
 
 
@@ -230,10 +233,10 @@ def cancel_messages(message_ids, now: datetime) -> int:
     return _end_unsent([messages.c.id.in_(message_ids)], CANCELLED, STOPPED_REASON, now)
 
 
-def skip_unsent(phone: str, channel: str, now: datetime) -> int:
-    """The phone opted out on this channel: its unsent messages are `skipped`."""
-    return _end_unsent([messages.c.to_phone == phone, messages.c.channel == channel], SKIPPED,
-                       OPTED_OUT_REASON, now)
+def skip_unsent(phone: str, channel: str, now: datetime, livemode: bool = True) -> int:
+    """The phone opted out on this channel (in this mode): its unsent messages are `skipped`."""
+    return _end_unsent([messages.c.to_phone == phone, messages.c.channel == channel,
+                        messages.c.livemode.is_(livemode)], SKIPPED, OPTED_OUT_REASON, now)
 
 
 def hold(delivery_id: int, now: datetime, reason: str = PAUSED_REASON) -> int:
@@ -263,11 +266,11 @@ def release(delivery_id: int, now: datetime, reason: str = PAUSED_REASON) -> int
     return promote_waiting(messages.c.delivery_id == delivery_id, now)
 
 
-def release_window(phone: str, now: datetime) -> int:
-    """The WhatsApp learner on `phone` wrote: what waited for the window goes out at once, each
-    day's parts in order (as `release`). How many messages were released."""
+def release_window(phone: str, now: datetime, livemode: bool = True) -> int:
+    """The WhatsApp learner on `phone` wrote (in this mode): what waited for the window goes out
+    at once, each day's parts in order (as `release`). How many messages were released."""
     mine = and_(messages.c.to_phone == phone, messages.c.channel == WHATSAPP,
-                messages.c.hold_reason == WINDOW_CLOSED_REASON)
+                messages.c.hold_reason == WINDOW_CLOSED_REASON, messages.c.livemode.is_(livemode))
     _write(update(messages).where(mine, messages.c.status == SENDING)
            .values(hold_reason=None, updated_at=now))
     released = _write(update(messages).where(mine, messages.c.status == HELD).values(
@@ -275,7 +278,8 @@ def release_window(phone: str, now: datetime) -> int:
         next_attempt_at=case((messages.c.next_attempt_at > now, now), else_=messages.c.next_attempt_at)))
     if released:
         # Rows without a day (help texts) have no earlier part: `promote_waiting` finds none for them.
-        promote_waiting(and_(messages.c.to_phone == phone, messages.c.channel == WHATSAPP), now)
+        promote_waiting(and_(messages.c.to_phone == phone, messages.c.channel == WHATSAPP,
+                             messages.c.livemode.is_(livemode)), now)
     return released
 
 

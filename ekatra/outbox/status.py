@@ -69,8 +69,8 @@ def _lower_ranks(status: str) -> list[str]:
 def _hold_for_window(message_id: int, error_code: int, error_message: str | None, now: datetime) -> bool:
     """A 63016 for a free-form WhatsApp message: held for the window (once: a repeated callback
     finds it held). True if this callback held it; False if it is not such a message."""
-    row = db.session.execute(select(Message.to_phone, Message.channel, Message.content_sid, Message.sent_at)
-                             .where(Message.id == message_id)).first()
+    row = db.session.execute(select(Message.to_phone, Message.channel, Message.content_sid, Message.sent_at,
+                                    Message.livemode).where(Message.id == message_id)).first()
     if row is None or row.channel != WHATSAPP or row.content_sid is not None:
         return False
     held = db.session.execute(update(Message).where(
@@ -82,7 +82,7 @@ def _hold_for_window(message_id: int, error_code: int, error_message: str | None
         if close_window(row.to_phone, row.sent_at, now):
             services.hold_window_closed(row.to_phone, now)
         else:  # the learner wrote after that send: the window is open again, send it again now
-            services.release_window(row.to_phone, now)
+            services.release_window(row.to_phone, now, row.livemode)
         log.info("message %s: outside the WhatsApp window (63016); held for the learner's next message",
                  message_id)
     return True
@@ -98,7 +98,7 @@ def _values(status: str, provider_status: str, error_code: int | None, error_mes
     return values
 
 
-def _adopt(provider_sid: str, to: str | None, now: datetime) -> int | None:
+def _adopt(provider_sid: str, to: str | None, now: datetime, livemode: bool) -> int | None:
     """A callback that overtook the sender's write-back: the sid belongs to the one message to
     that address still `sending` without a sid. Only our sends name this callback URL, so an
     unknown sid with exactly one such candidate is that message; with more, nothing is guessed."""
@@ -107,7 +107,8 @@ def _adopt(provider_sid: str, to: str | None, now: datetime) -> int | None:
     channel = WHATSAPP if to.startswith(WHATSAPP_PREFIX) else SMS
     candidates = db.session.scalars(select(Message.id).where(
         Message.status == SENDING, Message.provider_sid.is_(None),
-        Message.to_phone == to.removeprefix(WHATSAPP_PREFIX), Message.channel == channel).limit(2)).all()
+        Message.to_phone == to.removeprefix(WHATSAPP_PREFIX), Message.channel == channel,
+        Message.livemode.is_(livemode)).limit(2)).all()
     if len(candidates) != 1:
         return None
     adopted = db.session.execute(update(Message).where(
@@ -121,14 +122,17 @@ def _adopt(provider_sid: str, to: str | None, now: datetime) -> int | None:
 
 
 def record_status(provider_sid: str, provider_status: str, *, now: datetime, to: str | None = None,
-                  error_code: int | None = None, error_message: str | None = None) -> StatusUpdate:
-    """Apply one status callback to the message with this provider sid. Idempotent; commits."""
+                  error_code: int | None = None, error_message: str | None = None,
+                  livemode: bool = True) -> StatusUpdate:
+    """Apply one status callback to the message with this provider sid, sent through the provider
+    of this mode (the test provider's callbacks name test messages only). Idempotent; commits."""
     provider_status = provider_status.strip().lower()
     status = LIFECYCLE.get(provider_status)
     with transaction():
-        message_id = db.session.scalar(select(Message.id).where(Message.provider_sid == provider_sid))
+        message_id = db.session.scalar(select(Message.id).where(Message.provider_sid == provider_sid,
+                                                                Message.livemode.is_(livemode)))
         if message_id is None:
-            message_id = _adopt(provider_sid, to, now)
+            message_id = _adopt(provider_sid, to, now, livemode)
             if message_id is None:  # nothing was changed
                 log.info("status callback %r for unknown message sid %s: acknowledged, ignored",
                          provider_status, provider_sid)

@@ -274,11 +274,14 @@ def status_callback_url(public_base_url: str) -> str:
     return public_base_url.rstrip("/") + STATUS_CALLBACK_PATH
 
 
-def sender_from_config(config) -> TwilioSender:
-    """The app's sender, from the TWILIO_* settings (the sandbox by default)."""
+def sender_from_config(config, *, livemode: bool = True) -> TwilioSender:
+    """The app's sender, from the TWILIO_* settings (the sandbox by default). With `livemode`
+    false, the sender for test learners' messages: TWILIO_TEST_* (a sandbox) with the live
+    senders' addresses, the test provider standing in for the same numbers; never the live one."""
+    prefix = "TWILIO_" if livemode else "TWILIO_TEST_"
     return TwilioSender(
-        account_sid=config["TWILIO_ACCOUNT_SID"], auth_token=config["TWILIO_AUTH_TOKEN"],
-        api_base_url=config["TWILIO_API_BASE_URL"], sms_from=config["TWILIO_SMS_FROM"],
+        account_sid=config[prefix + "ACCOUNT_SID"], auth_token=config[prefix + "AUTH_TOKEN"],
+        api_base_url=config[prefix + "API_BASE_URL"], sms_from=config["TWILIO_SMS_FROM"],
         messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"],
         whatsapp_from=config["TWILIO_WHATSAPP_FROM"],
         status_callback_url=status_callback_url(config["PUBLIC_BASE_URL"]),

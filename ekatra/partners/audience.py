@@ -10,7 +10,8 @@ from sqlalchemy import select
 from ekatra.deliveries.models import Delivery, Enrollment
 from ekatra.extensions import db
 from ekatra.outbox.models import Message
-from ekatra.partners.models import USED, Coupon, DeliveryPartner, LearnerAccount
+from ekatra.partners.models import USED, Coupon, DeliveryPartner, LearnerAccount, Partner
+from ekatra.partners.testmode import is_test_delivery
 from ekatra.webhooks.audience import Audience, Learner
 
 
@@ -20,14 +21,19 @@ class PartnerAudience(Audience):
         if not ids:
             return {}
         rows = db.session.execute(
-            select(Coupon.student_id, LearnerAccount.partner_id, LearnerAccount.id)
+            select(Coupon.student_id, LearnerAccount.partner_id, LearnerAccount.id, Partner.livemode)
             .join(LearnerAccount, LearnerAccount.id == Coupon.used_by_id)
+            .join(Partner, Partner.id == LearnerAccount.partner_id)
             .where(Coupon.student_id.in_(ids), Coupon.state == USED))
-        return {student_id: Learner(partner_id, account_id) for student_id, partner_id, account_id in rows}
+        return {student_id: Learner(partner_id, account_id, livemode)
+                for student_id, partner_id, account_id, livemode in rows}
 
     def sharing(self, delivery_id: int) -> list[int]:
         return list(db.session.scalars(select(DeliveryPartner.partner_id)
                                        .where(DeliveryPartner.delivery_id == delivery_id)))
+
+    def delivery_livemode(self, delivery_id: int) -> bool:
+        return not db.session.scalar(select(is_test_delivery(delivery_id)))
 
     def failed_messages(self, message_ids: list[int]) -> list[tuple[int | None, int | None, dict]]:
         rows = db.session.execute(

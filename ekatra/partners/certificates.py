@@ -93,7 +93,8 @@ def complete_course(partner: Partner, account_id: int, course_id: int, *, force:
             webhooks.record_event("course.completed", {
                 "student_id": account.id, "group_student_id": enrollment.student_id, "course_id": course.id,
                 "delivery_id": enrollment.delivery_id, "certificate_url": download_url(base_url, serial)},
-                author_id=delivery.owner_id if delivery else None, partner_ids=[partner.id], now=now)
+                author_id=delivery.owner_id if delivery else None, partner_ids=[partner.id], now=now,
+                livemode=partner.livemode)
     except IntegrityError:  # issued concurrently: serve that one
         return db.session.scalar(select(Certificate).where(
             Certificate.account_id == account.id, Certificate.course_id == course_id))

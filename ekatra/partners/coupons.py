@@ -24,6 +24,7 @@ from ekatra.extensions import db
 from ekatra.groups.models import Student
 from ekatra.groups.phones import calling_code
 from ekatra.ownership import owned
+from ekatra.partners import testmode
 from ekatra.partners.locks import locked_delivery
 from ekatra.partners.models import AVAILABLE, CANCELLED, USED, Coupon, CouponBatch, LearnerAccount, Partner
 from ekatra.partners.sharing import is_shared, shared_delivery
@@ -160,6 +161,8 @@ def _enrol(account: LearnerAccount, coupon: Coupon, delivery: Delivery, now: dat
         raise InvalidState(ENDED)
     if not account.phone:
         raise Invalid(NO_PHONE, {"phone": ["Required to receive a course."]})
+    livemode = account.partner.livemode
+    testmode.check_enrolment(livemode, delivery)
     enrolled = db.session.scalar(select(Student.id).where(
         Student.group_id == delivery.group_id, Student.phone == account.phone))
     if enrolled is not None:
@@ -171,7 +174,7 @@ def _enrol(account: LearnerAccount, coupon: Coupon, delivery: Delivery, now: dat
             raise Conflict(FULL)
     student = Student(group_id=delivery.group_id, name=account.full_name, phone=account.phone,
                       channel=account.channel, timezone=account.timezone,
-                      country_code=calling_code(account.phone), is_subscribed=True,
+                      country_code=calling_code(account.phone), is_subscribed=True, livemode=livemode,
                       created_at=now, updated_at=now)
     db.session.add(student)
     try:
@@ -186,7 +189,8 @@ def _enrol(account: LearnerAccount, coupon: Coupon, delivery: Delivery, now: dat
     enroll_students(delivery, now, late=True)
     webhooks.record_event("student.enrolled", {
         "student_id": account.id, "group_student_id": student.id, "course_id": delivery.course_id,
-        "delivery_id": delivery.id}, author_id=delivery.owner_id, partner_ids=[account.partner_id], now=now)
+        "delivery_id": delivery.id}, author_id=delivery.owner_id, partner_ids=[account.partner_id], now=now,
+        livemode=livemode)
 
 
 def withdraw_students(student_ids: list[int], now: datetime) -> None:

@@ -19,6 +19,10 @@ class Partner(db.Model):
 
     `access_key` names the partner; only the SHA-256 of the high-entropy secret is kept, and
     it is compared in constant time. A partner sees only the learner accounts it created.
+
+    `livemode` false: a test partner (`ekatra partner create NAME --test`, keys `pk_test_…` /
+    `sk_test_…`). Its mode is the mode of everything made through it, and is stored once more
+    only where a package below `partners` must read it without asking us (`testmode.py`).
     """
 
     __tablename__ = "partners"
@@ -27,6 +31,7 @@ class Partner(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     access_key: Mapped[str] = mapped_column(String(64), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
+    livemode: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -37,7 +42,8 @@ class LearnerAccount(db.Model):
     `login_id` is the case-folded email or the E.164 phone the learner signs up with. `phone`,
     `channel` and `timezone` are what a coupon enrols the learner with (a student). An account
     a bulk import created has no password (`password_hash` is empty) until `signup` with its
-    login id sets one; until then no password logs it in.
+    login id sets one; until then no password logs it in. Its mode is its partner's
+    (`partner.livemode`): an account never changes partner, so it keeps no copy.
     """
 
     __tablename__ = "learner_accounts"
@@ -61,6 +67,8 @@ class LearnerAccount(db.Model):
     external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_MAX_CHARS))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    partner: Mapped[Partner] = relationship(lazy="joined")
 
 
 class LearnerSession(db.Model):

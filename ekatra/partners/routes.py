@@ -79,8 +79,9 @@ class Partners(MethodView):
         """Create a partner and its keys (admins only; the secret is shown once)"""
         if not current_actor().is_admin:
             raise Forbidden("Only admins create partners.")
-        keys = services.create_partner(name=body["name"], now=clock.now())
-        return {"id": keys.partner.id, "name": keys.partner.name, "access_key": keys.access_key,
+        keys = services.create_partner(name=body["name"], now=clock.now(), livemode=body["livemode"])
+        return {"id": keys.partner.id, "name": keys.partner.name, "livemode": keys.partner.livemode,
+                "access_key": keys.access_key,
                 "secret_key": keys.secret_key}
 
 

@@ -43,11 +43,14 @@ class RequestSchema(StrictSchema):
 class PartnerCreateSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200),
                          metadata={"example": "Acme LMS"})
+    livemode = fields.Boolean(load_default=True, metadata={
+        "description": "false: test keys (pk_test_…); their learners' messages go to the sandbox."})
 
 
 class PartnerKeysSchema(BaseSchema):
     id = fields.Integer()
     name = fields.String()
+    livemode = fields.Boolean()
     access_key = fields.String(metadata={"description": "Send as the ST-ACCESS-KEY header."})
     secret_key = fields.String(metadata={"description": "Send as ST-SECRET-KEY. Shown only once."})
 
@@ -86,6 +89,7 @@ class DbUserSchema(BaseSchema):
     source = fields.String()
     channel = fields.String()
     timezone = fields.String()
+    livemode = fields.Boolean(metadata={"description": "false: a test partner's learner (sandbox only)."})
 
 
 class IdpUserSchema(BaseSchema):

@@ -43,13 +43,22 @@ class PartnerKeys:
     secret_key: str
 
 
-def create_partner(*, name: str, now: datetime) -> PartnerKeys:
-    """A partner with a fresh key pair; the secret is returned here once and stored hashed."""
+TEST_ACCESS_PREFIX, TEST_SECRET_PREFIX = "pk_test_", "sk_test_"
+
+
+def create_partner(*, name: str, now: datetime, livemode: bool = True) -> PartnerKeys:
+    """A partner with a fresh key pair; the secret is returned here once and stored hashed.
+
+    A test partner (`livemode` false) gets `pk_test_…` / `sk_test_…` keys, so that a key shows
+    its mode wherever it is pasted; live keys keep their format (`pk_…` and a bare secret)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise Invalid("A partner needs a name of 1 to 200 characters.", {"name": ["1 to 200 characters."]})
     access_key, secret_key = "pk_" + secrets.token_hex(16), secrets.token_urlsafe(32)
-    partner = Partner(name=name, access_key=access_key, secret_hash=_sha256(secret_key), created_at=now)
+    if not livemode:
+        access_key, secret_key = TEST_ACCESS_PREFIX + access_key[3:], TEST_SECRET_PREFIX + secret_key
+    partner = Partner(name=name, access_key=access_key, secret_hash=_sha256(secret_key), livemode=livemode,
+                      created_at=now)
     db.session.add(partner)
     db.session.commit()
     return PartnerKeys(partner, access_key, secret_key)
@@ -135,7 +144,8 @@ def signup(partner: Partner, *, login: str, full_name: str, password: str, sourc
         db.session.flush()
         webhooks.record_event("student.created", {
             "student_id": account.id, "name": account.full_name, "email": account.email,
-            "phone": account.phone}, author_id=None, partner_ids=[partner.id], now=now)
+            "phone": account.phone}, author_id=None, partner_ids=[partner.id], now=now,
+            livemode=partner.livemode)
     return account
 
 

@@ -22,7 +22,7 @@ def db_user(account: LearnerAccount) -> dict:
             "is_email_verified": False, "is_mobile_number_verified": False,
             "mobile_number": account.phone, "name": account.full_name,
             "partner_id": account.partner_id, "source": account.source,
-            "channel": account.channel, "timezone": account.timezone}
+            "channel": account.channel, "timezone": account.timezone, "livemode": account.partner.livemode}
 
 
 def idp_user(account: LearnerAccount, base_url: str) -> dict:

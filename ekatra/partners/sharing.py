@@ -21,6 +21,7 @@ from ekatra.deliveries.services import DELIVERY_NOT_FOUND, find_delivery
 from ekatra.errors import NotFound
 from ekatra.extensions import MAX_ID, db
 from ekatra.partners.models import DeliveryPartner, Partner
+from ekatra.partners.testmode import check_sharing
 from ekatra.transactions import transaction
 
 PARTNER_NOT_FOUND = "No partner has this access key."
@@ -49,12 +50,14 @@ def share(actor: Actor, delivery_id: int, access_key: str, *, now: datetime) -> 
     """Share the actor's delivery with the partner of this access key (again: no change).
 
     The author names the partner by its access key (which the partner hands over; never its
-    secret): partner ids count up, and would let any author list partner names."""
+    secret): partner ids count up, and would let any author list partner names. A delivery is
+    shared with partners of one mode only (`testmode.check_sharing`)."""
     delivery = find_delivery(actor, delivery_id)
     partner = db.session.scalar(select(Partner).where(Partner.access_key == access_key.strip()))
     if partner is None:
         raise NotFound(PARTNER_NOT_FOUND, {"access_key": [PARTNER_NOT_FOUND]})
     if db.session.get(DeliveryPartner, (delivery.id, partner.id)) is None:
+        check_sharing(delivery, partner)
         with contextlib.suppress(IntegrityError), transaction():  # shared concurrently: the same outcome
             db.session.add(DeliveryPartner(delivery_id=delivery.id, partner_id=partner.id,
                                            shared_by_id=actor.author_id, shared_at=now))

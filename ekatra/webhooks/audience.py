@@ -20,6 +20,7 @@ class Learner:
 
     partner_id: int
     account_id: int
+    livemode: bool = True
 
 
 class Audience:
@@ -30,6 +31,10 @@ class Audience:
 
     def sharing(self, delivery_id: int) -> list[int]:
         return []
+
+    def delivery_livemode(self, delivery_id: int) -> bool:
+        """False for a test delivery (one shared with a test partner)."""
+        return True
 
     def failed_messages(self, message_ids: list[int]) -> list[tuple[int | None, int | None, dict]]:
         """(group student id, the delivery's author, data) of each of these messages that
@@ -48,7 +53,8 @@ def register(audience: Audience) -> None:
 def about_students(items: list[tuple[int | None, int | None, dict]]) -> list[EventFor]:
     """Events about learners: (group student id, the delivery's author, data) each. A partner's
     learner is named to everyone by the partner's user id (`student_id`) and by the group
-    student (`group_student_id`), and the partner is told too."""
+    student (`group_student_id`), and the partner is told too. A test partner's learner makes a
+    test event (`livemode` false): only that partner's test endpoints hear of it."""
     learners = _audience.learners({student_id for student_id, _, _ in items if student_id is not None})
     events = []
     for student_id, author_id, data in items:
@@ -56,13 +62,16 @@ def about_students(items: list[tuple[int | None, int | None, dict]]) -> list[Eve
         events.append(EventFor(
             {"student_id": learner.account_id if learner else student_id, "group_student_id": student_id,
              **data},
-            author_id=author_id, partner_ids=(learner.partner_id,) if learner else ()))
+            author_id=author_id, partner_ids=(learner.partner_id,) if learner else (),
+            livemode=learner.livemode if learner else True))
     return events
 
 
 def about_delivery(delivery_id: int, author_id: int, data: dict) -> EventFor:
-    """An event about a whole delivery: its author and the partners it is shared with."""
-    return EventFor(data, author_id=author_id, partner_ids=tuple(_audience.sharing(delivery_id)))
+    """An event about a whole delivery: its author and the partners it is shared with (a test
+    delivery's event is a test event: its test partners hear of it, its author does not)."""
+    return EventFor(data, author_id=author_id, partner_ids=tuple(_audience.sharing(delivery_id)),
+                    livemode=_audience.delivery_livemode(delivery_id))
 
 
 def messages_failed(message_ids: list[int], now) -> None:

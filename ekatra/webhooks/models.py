@@ -20,6 +20,7 @@ class WebhookEndpoint(db.Model):
     rotation `previous_secret` signs too until `previous_secret_expires_at` (24 h).
     `failing_since` is the first failed attempt after the last success; an endpoint failing
     for 5 days, or answering 410 Gone, is disabled (`is_enabled` false) with `disabled_reason`.
+    `livemode`: registered with a test key (false) or not; it receives events of its mode only.
     """
 
     __tablename__ = "webhook_endpoints"
@@ -41,6 +42,7 @@ class WebhookEndpoint(db.Model):
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    livemode: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -37,7 +37,7 @@ def _authenticate_owner() -> None:
     if request.headers.get("ST-ACCESS-KEY"):
         partner = partners.authenticate_partner(request.headers.get("ST-ACCESS-KEY"),
                                                 request.headers.get("ST-SECRET-KEY"))
-        request.environ[OWNER] = services.Owner(partner_id=partner.id)
+        request.environ[OWNER] = services.Owner(partner_id=partner.id, livemode=partner.livemode)
         set_caller(f"partner:{partner.id}")
         return
     verify_author_token()

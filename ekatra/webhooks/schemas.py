@@ -50,6 +50,8 @@ class EndpointSchema(BaseSchema):
     events = fields.Function(lambda endpoint: json.loads(endpoint.events))
     description = fields.String()
     enabled = fields.Boolean(attribute="is_enabled")
+    livemode = fields.Boolean(metadata={
+        "description": "false: registered with a test key; receives test events only."})
     disabled_reason = fields.String(allow_none=True, metadata={
         "description": "Why the endpoint was disabled (410 Gone, failing for days, or its owner)."})
     disabled_at = fields.DateTime(allow_none=True)

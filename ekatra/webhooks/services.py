@@ -4,6 +4,11 @@ in the caller's transaction, the delivery log and replays. Sending is in `delive
 Owners: an endpoint belongs to a partner or to an author, and each sees only its own (another
 owner's endpoint is a 404). A partner receives events about its own learners, an author about
 their own deliveries.
+
+Modes: every event body says `"livemode": true|false`. An event about test data (a test
+partner's learner, a delivery shared with a test partner) is `livemode` false and goes only to
+endpoints registered with a test key; a live event never goes to those, and a test event never
+to a live endpoint (an author's endpoints are live).
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class Owner:
 
     partner_id: int | None = None
     author_id: int | None = None
+    livemode: bool = True  # a partner's mode; an author is live
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class EventFor:
     data: dict
     author_id: int | None = None
     partner_ids: tuple[int, ...] = ()
+    livemode: bool = True
 
 
 # Endpoints ------------------------------------------------------------------------------------
@@ -115,7 +122,7 @@ def register(owner: Owner, *, url: str, events: list[str], description: str, now
     endpoint = WebhookEndpoint(partner_id=owner.partner_id, author_id=owner.author_id,
                                url=_checked_url(url, policy, resolve), events=_checked_events(events),
                                description=description, secret=secret, is_enabled=True,
-                               created_at=now, updated_at=now)
+                               livemode=owner.livemode, created_at=now, updated_at=now)
     db.session.add(endpoint)
     db.session.commit()
     return Registered(endpoint, secret)
@@ -185,8 +192,8 @@ def _subscribes(endpoint: WebhookEndpoint, event: str) -> bool:
     return ALL_EVENTS in wanted or event in wanted
 
 
-def _body(event_id: str, event: str, data: dict, now: datetime) -> str:
-    return json.dumps({"id": event_id, "event": event,
+def _body(event_id: str, event: str, data: dict, now: datetime, livemode: bool) -> str:
+    return json.dumps({"id": event_id, "event": event, "livemode": livemode,
                        "timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "data": data},
                       ensure_ascii=False, separators=(",", ":"))
 
@@ -196,11 +203,11 @@ def new_event_id() -> str:
 
 
 def record_event(event: str, data: dict, *, author_id: int | None, partner_ids: Iterable[int],
-                 now: datetime) -> str | None:
-    """Record one event for the enabled endpoints of its owners that subscribe to it, in the
-    caller's transaction (no commit: it is sent only if the caller's change commits). Returns
-    the event id, or None when no endpoint wants it (then nothing is written)."""
-    return record_events(event, [EventFor(data, author_id, tuple(partner_ids))], now=now)[0]
+                 now: datetime, livemode: bool = True) -> str | None:
+    """Record one event for the enabled endpoints of its owners that subscribe to it (and are of
+    its mode), in the caller's transaction (no commit: it is sent only if the caller's change
+    commits). Returns the event id, or None when no endpoint wants it (then nothing is written)."""
+    return record_events(event, [EventFor(data, author_id, tuple(partner_ids), livemode)], now=now)[0]
 
 
 def record_events(event: str, items: list[EventFor], *, now: datetime) -> list[str | None]:
@@ -216,25 +223,25 @@ def record_events(event: str, items: list[EventFor], *, now: datetime) -> list[s
         WebhookEndpoint.is_enabled.is_(True),
         or_(WebhookEndpoint.author_id.in_(authors), WebhookEndpoint.partner_id.in_(partners))))
         if _subscribes(endpoint, event)]
-    by_author: dict[int, list[int]] = {}
-    by_partner: dict[int, list[int]] = {}
+    by_author: dict[tuple[int, bool], list[int]] = {}
+    by_partner: dict[tuple[int, bool], list[int]] = {}
     for endpoint in endpoints:
         if endpoint.author_id is not None:
-            by_author.setdefault(endpoint.author_id, []).append(endpoint.id)
+            by_author.setdefault((endpoint.author_id, endpoint.livemode), []).append(endpoint.id)
         else:
-            by_partner.setdefault(endpoint.partner_id, []).append(endpoint.id)
+            by_partner.setdefault((endpoint.partner_id, endpoint.livemode), []).append(endpoint.id)
     event_rows, delivery_rows, ids = [], [], []
     for item in items:
-        targets = set(by_author.get(item.author_id, []))
+        targets = set(by_author.get((item.author_id, item.livemode), []))
         for partner in item.partner_ids:
-            targets.update(by_partner.get(partner, []))
+            targets.update(by_partner.get((partner, item.livemode), []))
         if not targets:
             ids.append(None)
             continue
         event_id = new_event_id()
         ids.append(event_id)
-        event_rows.append({"id": event_id, "event": event, "body": _body(event_id, event, item.data, now),
-                           "created_at": now})
+        event_rows.append({"id": event_id, "event": event, "created_at": now,
+                           "body": _body(event_id, event, item.data, now, item.livemode)})
         delivery_rows.extend({"endpoint_id": endpoint_id, "event_id": event_id, "status": PENDING,
                               "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now}
                              for endpoint_id in sorted(targets))
@@ -249,7 +256,8 @@ def queue_ping(owner: Owner, endpoint_id: int, *, now: datetime) -> WebhookDeliv
     endpoint = find_endpoint(owner, endpoint_id)
     event_id = new_event_id()
     db.session.add(WebhookEvent(id=event_id, event=PING, created_at=now, body=_body(
-        event_id, PING, {"endpoint_id": endpoint.id, "message": "Ekatra webhook test"}, now)))
+        event_id, PING, {"endpoint_id": endpoint.id, "message": "Ekatra webhook test"}, now,
+        endpoint.livemode)))
     delivery = WebhookDelivery(endpoint_id=endpoint.id, event_id=event_id, status=PENDING, attempts=0,
                                next_attempt_at=now, created_at=now, updated_at=now)
     db.session.add(delivery)

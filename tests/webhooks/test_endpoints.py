@@ -66,7 +66,7 @@ def test_the_ping_is_signed_for_the_guides_receiver_and_standard_webhooks(author
     assert guide_receiver_accepts(created["secret"], request.headers, request.body)
     payload = standard_receiver_payload(created["secret"], request.headers, request.body)
     assert payload["event"] == "ping" and payload["id"] == request.headers["webhook-id"]
-    assert set(payload) == {"id", "event", "timestamp", "data"}
+    assert set(payload) == {"id", "event", "livemode", "timestamp", "data"} and payload["livemode"] is True
     assert not guide_receiver_accepts(created["secret"], request.headers, request.body + b" ")
     with pytest.raises(WebhookVerificationError):
         standard_receiver_payload(created["secret"], request.headers, request.body + b" ")
