@@ -3,7 +3,7 @@ endpoints carry `livemode` (true for everything that exists: all of it is live).
 once-a-day help text are kept per mode, so a test phone that is also a live learner's never
 changes what the live learner gets.
 
-Revision ID: 0022
+Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-15 10:00:00
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0022'
+revision = '0021'
 down_revision = '0020'
 branch_labels = None
 depends_on = None
