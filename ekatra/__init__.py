@@ -42,9 +42,12 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     register_http_conventions(app)
     register_read_requests(app)
 
+    import ekatra.appsembler.models  # noqa: F401
     import ekatra.idempotency.models  # noqa: F401
     import ekatra.outbox.models  # noqa: F401  (every table known to the metadata and Alembic)
     import ekatra.webhooks.models  # noqa: F401
+    from ekatra.appsembler.pages import pages as appsembler_pages
+    from ekatra.appsembler.routes import blp as appsembler_blp
     from ekatra.auth.mail import mailer_from_config
     from ekatra.auth.routes import blp as auth_blp
     from ekatra.auth.tokens import register_token_callbacks
@@ -74,8 +77,9 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     init_idempotency(app)
     init_rate_limits(app)
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
-                      partners_blp, webhooks_blp, cohorts_blp):
+                      partners_blp, webhooks_blp, cohorts_blp, appsembler_blp):
         api.register_blueprint(blueprint)
+    app.register_blueprint(appsembler_pages)
     from ekatra.graphql.routes import register_graphql
 
     register_graphql(app)
