@@ -60,6 +60,8 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.health.routes import blp as health_blp
     from ekatra.idempotency.http import init_idempotency
     from ekatra.inbound.routes import blp as twilio_blp
+    from ekatra.oauth.routes import endpoints as oauth_endpoints
+    from ekatra.oauth.server import init_oauth_server
     from ekatra.partners.audience import PartnerAudience
     from ekatra.partners.routes import blp as partners_blp
     from ekatra.ratelimits import init_rate_limits
@@ -76,6 +78,8 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
         policy_for(app.config), timeout_seconds=app.config["WEBHOOK_TIMEOUT_SECONDS"])
     init_idempotency(app)
     init_rate_limits(app)
+    init_oauth_server(app)
+    app.register_blueprint(oauth_endpoints)  # RFC 6749 endpoints: described by their discovery document
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
                       partners_blp, webhooks_blp, cohorts_blp, appsembler_blp):
         api.register_blueprint(blueprint)
@@ -89,6 +93,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
 
     from ekatra.auth.cli import create_admin_command
     from ekatra.graphql.cli import graphql_group
+    from ekatra.oauth.cli import oauth_group
     from ekatra.partners.cli import partner_command
 
     # The app's own commands (also under `flask --app app`); the `ekatra` command adds the
@@ -96,4 +101,5 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     app.cli.add_command(create_admin_command)
     app.cli.add_command(partner_command)
     app.cli.add_command(graphql_group)
+    app.cli.add_command(oauth_group)
     return app
