@@ -89,10 +89,12 @@ def set_password(token: str):
             "This form has expired. Reload the page and send it again."], **form)
     try:
         accounts.set_password_by_link(token, request.form.get("password", ""),
-                                      request.form.get("confirm", ""), now=now, rounds=current_app.config["BCRYPT_ROUNDS"])
+                                      request.form.get("confirm", ""), now=now,
+                                      rounds=current_app.config["BCRYPT_ROUNDS"])
     except Invalid as problem:
         return _page("Set your password", 400, problems=[problem.message], **form)
     except DomainError:
         return _gone()
-    return _page("Your password is set", message="Your account is active. You can now sign in with your "
-                                                  f"username {account.username} and your new password.")
+    return _page("Your password is set", message=(
+        f"Your account is active. You can now sign in with your username {account.username} "
+        "and your new password."))

@@ -17,6 +17,7 @@ from ekatra.appsembler import accounts, analytics, enrollment
 from ekatra.appsembler.auth import BEARER_TOKEN, bearer_required
 from ekatra.appsembler.errors import drf_body, throttled
 from ekatra.appsembler.schemas import (
+    AccountIdSchema,
     AccountRowSchema,
     AccountWithoutPasswordSchema,
     BulkEnrollResultSchema,
@@ -34,7 +35,6 @@ from ekatra.appsembler.schemas import (
     SuccessSchema,
     UpdateAccountSchema,
     UpdatedSchema,
-    UserIdSchema,
 )
 from ekatra.errors import DomainError, RateLimited
 from ekatra.http import Blueprint
@@ -106,7 +106,7 @@ class CreateAccount(MethodView):
     @blp.arguments(CreateAccountSchema, example={
         "username": "asha55", "password": "correct horse", "email": "asha55@example.org",
         "name": "Asha Rao", "send_activation_email": "False"})
-    @blp.response(200, UserIdSchema)
+    @blp.response(200, AccountIdSchema)
     @blp.alt_response(400, description="Wrong parameters on user creation")
     @blp.alt_response(401, description=CONTRACT_AUTH)
     @blp.alt_response(409, description="User already exists")
@@ -144,7 +144,7 @@ class ConnectAccount(MethodView):
     @blp.arguments(ConnectAccountSchema, example={
         "username": "asha55", "name": "Asha Rao", "email": "asha.rao@example.org",
         "password": "new pass phrase"})
-    @blp.response(200, UserIdSchema)
+    @blp.response(200, AccountIdSchema)
     @blp.alt_response(400, description="Wrong parameters on user connection")
     @blp.alt_response(401, description=CONTRACT_AUTH)
     @blp.alt_response(404, description="User not found")
@@ -177,7 +177,7 @@ class UpdateAccount(MethodView):
 @blp.route("/accounts/get-user/<string:username>")
 class AccountByUsername(MethodView):
     @blp.doc(security=BEARER_TOKEN)
-    @blp.response(200, UserIdSchema)
+    @blp.response(200, AccountIdSchema)
     @blp.alt_response(401, description=CONTRACT_AUTH)
     @blp.alt_response(404, description="No account has this username")
     @bearer_required
@@ -291,7 +291,7 @@ class AccountsBatch(MethodView):
     @blp.alt_response(401, description=CONTRACT_AUTH)
     @bearer_required
     def get(self, args):
-        """This partner's learner accounts, joined after updated_min and before updated_max (paged)"""
+        """This partner's learner accounts, joined in a period (paged)"""
         page = analytics.accounts_batch(g.partner, updated_min=args.get("updated_min"),
                                         updated_max=args.get("updated_max"), page=args["page"],
                                         page_size=args["page_size"])
@@ -310,7 +310,7 @@ class EnrollmentsBatch(MethodView):
     @blp.alt_response(404, description="Unknown course key, or the delivery is not shared with this partner")
     @bearer_required
     def get(self, args):
-        """This partner's learners' enrollments and certificates, made between updated_min and updated_max (paged)"""
+        """This partner's learners' enrollments and certificates, made in a period (paged)"""
         page = analytics.enrollments_batch(
             g.partner, course_key=args.get("course_id"), username=args.get("username"),
             updated_min=args.get("updated_min"), updated_max=args.get("updated_max"),

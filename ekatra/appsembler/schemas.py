@@ -104,13 +104,13 @@ class UpdateAccountSchema(ProfileFieldsSchema):
     name = _text()
 
 
-class UserIdSchema(BaseSchema):
+class AccountIdSchema(BaseSchema):
     user_id_with_space = fields.Raw(data_key="user_id ", attribute="user_id ",
                                     metadata={"description": "The contract's key (with its trailing space)."})
     user_id = fields.Raw()
 
 
-class CreatedWithoutPasswordSchema(UserIdSchema):
+class CreatedWithoutPasswordSchema(AccountIdSchema):
     username = fields.String()
 
 

@@ -1,7 +1,7 @@
 """Open edX-style learner accounts (username, is_active, profile) and set-password links
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-10 10:00:00
 
 Existing accounts keep no username (the Appsembler API shows their login id instead), are
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0021'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
