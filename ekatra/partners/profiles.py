@@ -154,14 +154,25 @@ def edit_account(account: LearnerAccount, edit: AccountEdit, *, now: datetime,
     A new email that another of the partner's accounts has is a Conflict (errors name
     `EMAIL_TAKEN`); an account that logs in with its email logs in with the new one."""
     changed: dict = {}
-    contact = clean_profile({**(edit.contact or {}),
-                             **({"full_name": edit.full_name} if edit.full_name is not None else {})})
-    profile = clean_open_edx_profile(edit.profile or {})
-    if edit.password is not None:
-        problem = password_problem(edit.password)
-        if problem:
-            raise Invalid(problem, {"password": [problem]})
-    email = check_email(edit.email) if edit.email is not None else None
+    errors: dict = {}
+    contact, profile, email = {}, {}, None
+    try:
+        contact = clean_profile({**(edit.contact or {}),
+                                 **({"full_name": edit.full_name} if edit.full_name is not None else {})})
+    except Invalid as problem:
+        errors.update(problem.errors or {})
+    try:
+        profile = clean_open_edx_profile(edit.profile or {})
+    except Invalid as problem:
+        errors.update(problem.errors or {})
+    try:
+        email = check_email(edit.email) if edit.email is not None else None
+    except Invalid as problem:
+        errors.update(problem.errors or {})
+    if edit.password is not None and password_problem(edit.password):
+        errors["password"] = [password_problem(edit.password)]
+    if errors:
+        raise Invalid("Invalid user fields: " + ", ".join(errors) + ".", errors)
     if email is not None and email != account.email:
         others = select(LearnerAccount.id).where(
             LearnerAccount.partner_id == account.partner_id, LearnerAccount.id != account.id,
