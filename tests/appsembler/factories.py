@@ -8,7 +8,7 @@ from ekatra import clock
 from ekatra.partners import services
 from tests.factories import AuthorClient
 from tests.oauth.factories import client_credentials_token, partner_oauth_client
-from tests.partners.factories import PartnerClient, share
+from tests.partners.factories import PartnerClient, running_delivery, share
 
 API = "/appsembler_api/v0"
 PASSWORD = "learner password"
@@ -63,8 +63,6 @@ class BearerClient:
 def shared_course(author: AuthorClient, *partners: BearerClient) -> str:
     """The course key of a running delivery (the three-day course, day 1 on 2026-12-01 09:00
     local) shared with these partners."""
-    from tests.partners.factories import running_delivery
-
     delivery_id = running_delivery(author)
     for partner in partners:
         assert share(author, delivery_id, partner.partner).status_code == 200
