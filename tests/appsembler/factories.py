@@ -41,21 +41,32 @@ class BearerClient:
     def get(self, path: str, **kwargs):
         return self.client.get(f"{API}{path}", headers=self.headers, **kwargs)
 
-    def create_account(self, username: str = "asha55", email: str = "asha55@example.org",
-                       name: str = "Asha Rao", **extra) -> int:
-        response = self.post("/accounts/create", json={
-            "username": username, "password": PASSWORD, "email": email, "name": name,
-            "send_activation_email": "False", **extra})
+    def create_account(
+        self, username: str = "asha55", email: str = "asha55@example.org", name: str = "Asha Rao", **extra
+    ) -> int:
+        response = self.post(
+            "/accounts/create",
+            json={
+                "username": username,
+                "password": PASSWORD,
+                "email": email,
+                "name": name,
+                "send_activation_email": "False",
+                **extra,
+            },
+        )
         assert response.status_code == 200, response.get_json()
         return response.get_json()["user_id"]
 
-    def learner_with_phone(self, username: str = "asha55", email: str = "asha55@example.org",
-                           phone: str = "+919876543210") -> int:
+    def learner_with_phone(
+        self, username: str = "asha55", email: str = "asha55@example.org", phone: str = "+919876543210"
+    ) -> int:
         return self.create_account(username, email, phone=phone, timezone="Asia/Kolkata")
 
     def codes(self, key: str, count: int = 1) -> list[str]:
-        response = self.post("/enrollment-codes/generate",
-                             json={"course_id": key, "total_registration_codes": str(count)})
+        response = self.post(
+            "/enrollment-codes/generate", json={"course_id": key, "total_registration_codes": str(count)}
+        )
         assert response.status_code == 200, response.get_json()
         return response.get_json()["codes"]
 

@@ -13,9 +13,16 @@ from tests.appsembler.factories import BearerClient, shared_course
 
 
 def _account(partner: BearerClient, username: str, joined: datetime) -> int:
-    account = services.signup(db.session.get(Partner, partner.partner.id), login=f"{username}@example.com",
-                              full_name=username, password="learner password", source="", now=joined,
-                              rounds=4, username=username)
+    account = services.signup(
+        db.session.get(Partner, partner.partner.id),
+        login=f"{username}@example.com",
+        full_name=username,
+        password="learner password",
+        source="",
+        now=joined,
+        rounds=4,
+        username=username,
+    )
     return account.id
 
 
@@ -26,10 +33,21 @@ def test_accounts_batch_as_in_the_contracts_example(client):
     response = partner.get("/analytics/accounts/batch")
     assert response.status_code == 200
     assert response.get_json() == [
-        {"id": first, "username": "anewuser", "email": "anewuser@example.com", "is_active": True,
-         "date_joined": "2016-12-17T23:45:47Z"},
-        {"id": second, "username": "newtest", "email": "newtest@example.com", "is_active": True,
-         "date_joined": "2016-12-17T23:55:27.765000Z"}]
+        {
+            "id": first,
+            "username": "anewuser",
+            "email": "anewuser@example.com",
+            "is_active": True,
+            "date_joined": "2016-12-17T23:45:47Z",
+        },
+        {
+            "id": second,
+            "username": "newtest",
+            "email": "newtest@example.com",
+            "is_active": True,
+            "date_joined": "2016-12-17T23:55:27.765000Z",
+        },
+    ]
     assert response.headers["X-Total-Count"] == "2" and "Link" not in response.headers
 
 
@@ -78,19 +96,26 @@ def test_enrollment_batch_with_a_certificate(client, author):
     honor = partner.learner_with_phone("honor", "honor@example.com")
     audit = partner.learner_with_phone("audit", "audit@example.com", "+919812340001")
     code, other = partner.codes(key, 2)
-    third, = partner.codes(other_key)
-    for email, enrollment_code in (("honor@example.com", code), ("audit@example.com", other),
-                                   ("audit@example.com", third)):
-        assert partner.post("/enrollment-codes/enroll-user", json={
-            "email": email, "enrollment_code": enrollment_code}).get_json() == {"success": True}
+    (third,) = partner.codes(other_key)
+    for email, enrollment_code in (
+        ("honor@example.com", code),
+        ("audit@example.com", other),
+        ("audit@example.com", third),
+    ):
+        assert partner.post(
+            "/enrollment-codes/enroll-user", json={"email": email, "enrollment_code": enrollment_code}
+        ).get_json() == {"success": True}
     course_id = author.get(f"/api/delivery/{key.rsplit('+D', 1)[1]}").get_json()["course_id"]
-    issued = partner.partner.post("/complete_course", json={"user_id": audit, "course_id": course_id,
-                                                             "force_complete": True})
+    issued = partner.partner.post(
+        "/complete_course", json={"user_id": audit, "course_id": course_id, "force_complete": True}
+    )
     assert issued.status_code == 200, issued.get_json()
 
     rows = partner.get("/analytics/enrollment/batch", query_string={"course_id": key}).get_json()
     assert [(row["username"], row["user_id"], row["course_id"]) for row in rows] == [
-        ("honor", honor, key), ("audit", audit, key)]
+        ("honor", honor, key),
+        ("audit", audit, key),
+    ]
     assert "certificate" not in rows[0] and isinstance(rows[0]["enrollment_id"], int)
     assert rows[0]["date_enrolled"].endswith("Z")
     certificate = rows[1]["certificate"]
@@ -101,8 +126,11 @@ def test_enrollment_batch_with_a_certificate(client, author):
     spaced = partner.get(f"/analytics/enrollment/batch?course_id={key}&username=audit").get_json()
     assert [(row["username"], row["course_id"]) for row in spaced] == [("audit", key)]
     assert len(partner.get("/analytics/enrollment/batch").get_json()) == 3
-    later = partner.get("/analytics/enrollment/batch", query_string={
-        "updated_min": clock.now().isoformat()}).get_json()
+    later = partner.get(
+        "/analytics/enrollment/batch", query_string={"updated_min": clock.now().isoformat()}
+    ).get_json()
     assert later == []
-    unknown = partner.get("/analytics/enrollment/batch", query_string={"course_id": "course-v1:edx+DemoX101+2017"})
+    unknown = partner.get(
+        "/analytics/enrollment/batch", query_string={"course_id": "course-v1:edx+DemoX101+2017"}
+    )
     assert unknown.status_code == 404 and unknown.get_json() == {"detail": "Not found."}

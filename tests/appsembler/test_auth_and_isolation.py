@@ -8,11 +8,17 @@ import pytest
 from tests.appsembler.factories import API, BearerClient, shared_course
 
 ROUTES = [
-    ("post", "/accounts/create"), ("post", "/accounts/user_without_password"), ("post", "/accounts/connect"),
-    ("post", "/accounts/update_user"), ("get", "/accounts/get-user/asha55"),
-    ("post", "/enrollment-codes/generate"), ("post", "/enrollment-codes/enroll-user"),
-    ("post", "/enrollment-codes/status"), ("post", "/bulk-enrollment/bulk-enroll"),
-    ("get", "/analytics/accounts/batch"), ("get", "/analytics/enrollment/batch"),
+    ("post", "/accounts/create"),
+    ("post", "/accounts/user_without_password"),
+    ("post", "/accounts/connect"),
+    ("post", "/accounts/update_user"),
+    ("get", "/accounts/get-user/asha55"),
+    ("post", "/enrollment-codes/generate"),
+    ("post", "/enrollment-codes/enroll-user"),
+    ("post", "/enrollment-codes/status"),
+    ("post", "/bulk-enrollment/bulk-enroll"),
+    ("get", "/analytics/accounts/batch"),
+    ("get", "/analytics/enrollment/batch"),
 ]
 
 
@@ -34,8 +40,10 @@ def test_an_unknown_token_is_an_invalid_token(client, method, path):
 def test_a_revoked_token_and_an_author_token_are_invalid(client, author):
     partner = BearerClient.create(client)
     assert partner.get("/analytics/accounts/batch").status_code == 200
-    revoked = client.post("/oauth/revoke", data={"token": partner.token, "client_id": partner.client_id,
-                                                 "client_secret": partner.client_secret})
+    revoked = client.post(
+        "/oauth/revoke",
+        data={"token": partner.token, "client_id": partner.client_id, "client_secret": partner.client_secret},
+    )
     assert revoked.status_code == 200
     response = partner.get("/analytics/accounts/batch")
     assert response.status_code == 401 and response.get_json() == {"detail": "Invalid Token."}
@@ -56,32 +64,41 @@ def test_a_partner_sees_nothing_of_another_partners_learners_codes_or_enrollment
     acme, rival = BearerClient.create(client, "Acme LMS"), BearerClient.create(client, "Rival LMS")
     key = shared_course(author, acme)
     acme.learner_with_phone()
-    code, = acme.codes(key)
-    assert acme.post("/enrollment-codes/enroll-user",
-                     json={"email": "asha55@example.org", "enrollment_code": code}).get_json() == {"success": True}
+    (code,) = acme.codes(key)
+    assert acme.post(
+        "/enrollment-codes/enroll-user", json={"email": "asha55@example.org", "enrollment_code": code}
+    ).get_json() == {"success": True}
 
     assert rival.get("/accounts/get-user/asha55").status_code == 404
     assert rival.get("/accounts/get-user/asha55").get_json() == {"detail": "Not found."}
     assert rival.post("/accounts/connect", json={"username": "asha55", "name": "Hijacked"}).status_code == 404
-    assert rival.post("/accounts/update_user", json={"user_lookup": "asha55@example.org",
-                                                      "name": "Hijacked"}).status_code == 404
+    assert (
+        rival.post(
+            "/accounts/update_user", json={"user_lookup": "asha55@example.org", "name": "Hijacked"}
+        ).status_code
+        == 404
+    )
     assert rival.get("/analytics/accounts/batch").get_json() == []
     assert rival.get("/analytics/enrollment/batch").get_json() == []
     assert rival.get("/analytics/enrollment/batch", query_string={"course_id": key}).status_code == 404
     # Not shared with the rival: its key is not found, for codes and bulk enrollment alike.
-    generate = rival.post("/enrollment-codes/generate", json={"course_id": key, "total_registration_codes": 1})
+    generate = rival.post(
+        "/enrollment-codes/generate", json={"course_id": key, "total_registration_codes": 1}
+    )
     assert generate.status_code == 404 and generate.get_json() == {"detail": "Not found."}
-    bulk = rival.post("/bulk-enrollment/bulk-enroll", json={"action": "unenroll", "identifiers": "asha55",
-                                                            "courses": key})
+    bulk = rival.post(
+        "/bulk-enrollment/bulk-enroll", json={"action": "unenroll", "identifiers": "asha55", "courses": key}
+    )
     assert bulk.status_code == 404 and bulk.get_json() == {"detail": "Not found."}
     status = rival.post("/enrollment-codes/status", json={"enrollment_code": code, "action": "cancel"})
     assert status.status_code == 400
     assert status.get_json() == {"success": False, "reason": f"The enrollment code ({code}) was not found"}
     # The rival's own learner with the same email cannot use acme's code either.
     rival.learner_with_phone()
-    spare, = acme.codes(key)
-    refused = rival.post("/enrollment-codes/enroll-user",
-                         json={"email": "asha55@example.org", "enrollment_code": spare})
+    (spare,) = acme.codes(key)
+    refused = rival.post(
+        "/enrollment-codes/enroll-user", json={"email": "asha55@example.org", "enrollment_code": spare}
+    )
     assert refused.get_json() == {"success": False, "reason": "Enrollment code not found"}
     assert acme.get("/accounts/get-user/asha55").get_json()["user_id"] == "asha55"
     assert [row["username"] for row in acme.get("/analytics/enrollment/batch").get_json()] == ["asha55"]
@@ -92,21 +109,24 @@ def test_enroll_user_is_throttled_per_learner_at_six_a_minute(client, author):
     key = shared_course(author, partner)
     partner.learner_with_phone()
     partner.learner_with_phone("ravi58", "ravi58@example.org", "+919812340000")
-    code, = partner.codes(key)
+    (code,) = partner.codes(key)
     for _ in range(6):
-        response = partner.post("/enrollment-codes/enroll-user",
-                                json={"email": "ASHA55@example.org", "enrollment_code": "nope"})
+        response = partner.post(
+            "/enrollment-codes/enroll-user", json={"email": "ASHA55@example.org", "enrollment_code": "nope"}
+        )
         assert response.status_code == 400
-    throttled = partner.post("/enrollment-codes/enroll-user",
-                             json={"email": "asha55@example.org", "enrollment_code": code})
+    throttled = partner.post(
+        "/enrollment-codes/enroll-user", json={"email": "asha55@example.org", "enrollment_code": code}
+    )
     assert throttled.status_code == 429
     body = throttled.get_json()["detail"]
     assert body.startswith("Request was throttled. Expected available in ") and body.endswith(" seconds.")
     seconds = int(body.split(" in ")[1].split()[0])
     assert 1 <= seconds <= 60 and throttled.headers["Retry-After"] == str(seconds)
     # Another learner of the same partner is not held back.
-    other = partner.post("/enrollment-codes/enroll-user", json={"email": "ravi58@example.org",
-                                                                "enrollment_code": code})
+    other = partner.post(
+        "/enrollment-codes/enroll-user", json={"email": "ravi58@example.org", "enrollment_code": code}
+    )
     assert other.get_json() == {"success": True}
 
 

@@ -21,8 +21,15 @@ def test_a_key_parses_back_to_its_parts(owner_id, course_id, delivery_id):
 
 
 def test_anything_else_is_no_key():
-    for text in ("", "course-v1:edX+DemoX+Demo_Course", "course-v1:A1+C1", "course-v1:A0+C1+D1",
-                 f"course-v1:A1+C1+D{MAX_ID + 1}", "course-v1:A1+C1+D1+X", None):
+    for text in (
+        "",
+        "course-v1:edX+DemoX+Demo_Course",
+        "course-v1:A1+C1",
+        "course-v1:A0+C1+D1",
+        f"course-v1:A1+C1+D{MAX_ID + 1}",
+        "course-v1:A1+C1+D1+X",
+        None,
+    ):
         assert parse_course_key(text) is None
 
 

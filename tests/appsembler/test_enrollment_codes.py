@@ -24,8 +24,9 @@ def _enroll(partner, email, code):
 
 def test_generate_as_in_the_contracts_example(setting):
     partner, key, _author = setting
-    response = partner.post("/enrollment-codes/generate",
-                            json={"course_id": key, "total_registration_codes": "20"})
+    response = partner.post(
+        "/enrollment-codes/generate", json={"course_id": key, "total_registration_codes": "20"}
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert set(body) == {"course_id", "codes", "course_url"}
@@ -36,11 +37,14 @@ def test_generate_as_in_the_contracts_example(setting):
     assert sorted(c["code"].replace("-", "") for c in listed) == sorted(body["codes"])
 
 
-@pytest.mark.parametrize(("count", "status"), [(5, 200), ("5.0", 200), (0, 400), ("lots", 400), (1001, 400),
-                                               (True, 400)])
+@pytest.mark.parametrize(
+    ("count", "status"), [(5, 200), ("5.0", 200), (0, 400), ("lots", 400), (1001, 400), (True, 400)]
+)
 def test_the_number_of_codes_may_be_text_and_is_bounded(setting, count, status):
     partner, key, _author = setting
-    response = partner.post("/enrollment-codes/generate", json={"course_id": key, "total_registration_codes": count})
+    response = partner.post(
+        "/enrollment-codes/generate", json={"course_id": key, "total_registration_codes": count}
+    )
     assert response.status_code == status
     if status == 400:
         assert list(response.get_json()) == ["total_registration_codes"]
@@ -51,14 +55,16 @@ def test_an_unknown_course_is_not_found(setting, key):
     partner, real_key, _author = setting
     parts = parse_course_key(real_key)
     key = key.replace("D1", f"D{parts.delivery_id}")
-    response = partner.post("/enrollment-codes/generate", json={"course_id": key, "total_registration_codes": 1})
+    response = partner.post(
+        "/enrollment-codes/generate", json={"course_id": key, "total_registration_codes": 1}
+    )
     assert response.status_code == 404 and response.get_json() == {"detail": "Not found."}
 
 
 def test_enroll_user_as_in_the_contracts_example(setting):
     partner, key, _author = setting
     partner.learner_with_phone("staff", "staff@example.com")
-    code, = partner.codes(key)
+    (code,) = partner.codes(key)
     response = _enroll(partner, "staff@example.com", code)
     assert response.status_code == 200 and response.get_json() == {"success": True}
     enrollment = db.session.scalars(select(Enrollment).order_by(Enrollment.id.desc())).first()
@@ -74,7 +80,7 @@ def test_enroll_user_reasons(setting, client):
     used, spare, cancelled = partner.codes(key, 3)
     assert _enroll(partner, "asha55@example.org", used).get_json() == {"success": True}
     partner.post("/enrollment-codes/status", json={"enrollment_code": cancelled, "action": "cancel"})
-    full, = partner.partner.coupons(delivery_id, capacity=2)
+    (full,) = partner.partner.coupons(delivery_id, capacity=2)
 
     def reason(email, code):
         response = _enroll(partner, email, code)
@@ -92,7 +98,10 @@ def test_enroll_user_reasons(setting, client):
     assert reason("ravi58@example.org", full) == "Course full"
     assert author.put(f"/api/delivery/{delivery_id}", json={"action": "STOP"}).status_code == 200
     assert reason("ravi58@example.org", spare) == "Enrollment closed"
-    assert db.session.get(Coupon, db.session.scalar(select(Coupon.id).where(Coupon.code == spare))).state == "available"
+    assert (
+        db.session.get(Coupon, db.session.scalar(select(Coupon.id).where(Coupon.code == spare))).state
+        == "available"
+    )
 
 
 def test_enroll_user_needs_both_fields(setting):
@@ -106,12 +115,13 @@ def test_cancel_unenrols_the_learner_and_restore_frees_the_code(setting):
     partner, key, _author = setting
     partner.learner_with_phone("asha55", "asha55@example.org")
     partner.learner_with_phone("ravi58", "ravi58@example.org", "+919812340000")
-    code, = partner.codes(key)
+    (code,) = partner.codes(key)
     assert _enroll(partner, "asha55@example.org", code).get_json() == {"success": True}
 
     def status(action, enrollment_code=code):
-        return partner.post("/enrollment-codes/status", json={"enrollment_code": enrollment_code,
-                                                               "action": action})
+        return partner.post(
+            "/enrollment-codes/status", json={"enrollment_code": enrollment_code, "action": action}
+        )
 
     cancelled = status("cancel")
     assert cancelled.status_code == 200 and cancelled.get_json() == {"success": True}
@@ -127,7 +137,9 @@ def test_cancel_unenrols_the_learner_and_restore_frees_the_code(setting):
 
 def test_code_status_errors(setting):
     partner, _key, _author = setting
-    response = partner.post("/enrollment-codes/status", json={"enrollment_code": "V5QBQMN6", "action": "restore"})
+    response = partner.post(
+        "/enrollment-codes/status", json={"enrollment_code": "V5QBQMN6", "action": "restore"}
+    )
     assert response.status_code == 400
     assert response.get_json() == {"success": False, "reason": "The enrollment code (V5QBQMN6) was not found"}
     bad = partner.post("/enrollment-codes/status", json={"enrollment_code": "V5QBQMN6", "action": "delete"})

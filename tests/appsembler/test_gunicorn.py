@@ -40,31 +40,54 @@ def test_the_appsembler_flow_works_through_gunicorn(tmp_path):
         http.trust_env = False
         api = f"{server.base}/appsembler_api/v0"
         assert http.get(f"{api}/analytics/accounts/batch").json() == {
-            "detail": "Authentication credentials were not provided."}
-        token = http.post(f"{server.base}/oauth/token", data={
-            "grant_type": "client_credentials", "client_id": prepared["client_id"],
-            "client_secret": prepared["client_secret"], "scope": "partner"})
+            "detail": "Authentication credentials were not provided."
+        }
+        token = http.post(
+            f"{server.base}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": prepared["client_id"],
+                "client_secret": prepared["client_secret"],
+                "scope": "partner",
+            },
+        )
         assert token.status_code == 200, token.text
         http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
 
-        created = http.post(f"{api}/accounts/create", json={
-            "username": "asha55", "password": "learner password", "email": "asha55@example.org",
-            "name": "Asha Rao", "send_activation_email": "False", "phone": "+919876543210",
-            "timezone": "Asia/Kolkata"})
+        created = http.post(
+            f"{api}/accounts/create",
+            json={
+                "username": "asha55",
+                "password": "learner password",
+                "email": "asha55@example.org",
+                "name": "Asha Rao",
+                "send_activation_email": "False",
+                "phone": "+919876543210",
+                "timezone": "Asia/Kolkata",
+            },
+        )
         assert created.status_code == 200, created.text
         user_id = created.json()["user_id "]
-        codes = http.post(f"{api}/enrollment-codes/generate", json={
-            "course_id": prepared["course_key"], "total_registration_codes": "2"})
+        codes = http.post(
+            f"{api}/enrollment-codes/generate",
+            json={"course_id": prepared["course_key"], "total_registration_codes": "2"},
+        )
         assert codes.status_code == 200, codes.text
-        enrolled = http.post(f"{api}/enrollment-codes/enroll-user", json={
-            "email": "asha55@example.org", "enrollment_code": codes.json()["codes"][0]})
+        enrolled = http.post(
+            f"{api}/enrollment-codes/enroll-user",
+            json={"email": "asha55@example.org", "enrollment_code": codes.json()["codes"][0]},
+        )
         assert enrolled.status_code == 200 and enrolled.json() == {"success": True}
 
         accounts = http.get(f"{api}/analytics/accounts/batch")
         assert [(row["id"], row["username"], row["is_active"]) for row in accounts.json()] == [
-            (user_id, "asha55", True)]
-        enrollments = http.get(f"{api}/analytics/enrollment/batch", params={"course_id": prepared["course_key"]})
+            (user_id, "asha55", True)
+        ]
+        enrollments = http.get(
+            f"{api}/analytics/enrollment/batch", params={"course_id": prepared["course_key"]}
+        )
         assert enrollments.status_code == 200, enrollments.text
         assert [(row["user_id"], row["course_id"]) for row in enrollments.json()] == [
-            (user_id, prepared["course_key"])]
+            (user_id, prepared["course_key"])
+        ]
         assert enrollments.headers["X-Total-Count"] == "1"
