@@ -54,11 +54,18 @@ class DrfDateTime(fields.Field):
         return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+class RequestSchema(BaseSchema):
+    """A request: a missing field is named in DRF's words."""
+
+    def on_bind_field(self, field_name, field_obj):
+        field_obj.error_messages = {**field_obj.error_messages, "required": "This field is required."}
+
+
 def _text(**kwargs):
     return fields.String(validate=_TEXT, **kwargs)
 
 
-class ProfileFieldsSchema(BaseSchema):
+class ProfileFieldsSchema(RequestSchema):
     """Open edX profile fields, and the registration-extension fields a learner needs to
     receive a course (phone, channel, timezone); profiles.py checks their values."""
 
@@ -91,7 +98,7 @@ class AccountWithoutPasswordSchema(ProfileFieldsSchema):
     name = _text(required=True, metadata={"example": "Ravi Kumar"})
 
 
-class ConnectAccountSchema(BaseSchema):
+class ConnectAccountSchema(RequestSchema):
     username = _text(required=True)
     email = _text(load_default="")
     password = _text(load_default="", load_only=True)
@@ -118,7 +125,7 @@ class UpdatedSchema(BaseSchema):
     success = fields.String(metadata={"example": "The following fields has been updated: name=Asha Rao"})
 
 
-class GenerateCodesSchema(BaseSchema):
+class GenerateCodesSchema(RequestSchema):
     course_id = _text(required=True, metadata={"example": "course-v1:A1+C1+D1"})
     total_registration_codes = Count(required=True, validate=validate.Range(min=1, max=MAX_COUPONS_PER_BATCH),
                                      metadata={"example": "20"})
@@ -130,7 +137,7 @@ class GeneratedCodesSchema(BaseSchema):
     course_url = fields.String()
 
 
-class EnrollUserSchema(BaseSchema):
+class EnrollUserSchema(RequestSchema):
     email = _text(required=True)
     enrollment_code = _text(required=True)
 
@@ -139,12 +146,12 @@ class SuccessSchema(BaseSchema):
     success = fields.Boolean()
 
 
-class CodeStatusSchema(BaseSchema):
+class CodeStatusSchema(RequestSchema):
     enrollment_code = _text(required=True)
     action = fields.String(required=True, validate=validate.OneOf(("cancel", "restore")))
 
 
-class BulkEnrollSchema(BaseSchema):
+class BulkEnrollSchema(RequestSchema):
     action = fields.String(required=True, validate=validate.OneOf(("enroll", "unenroll")))
     identifiers = fields.String(required=True, validate=_LIST_TEXT, metadata={
         "example": "asha@example.org,ravi58"})
@@ -160,7 +167,7 @@ class BulkEnrollResultSchema(BaseSchema):
     auto_enroll = fields.Boolean()
 
 
-class PageArgsSchema(BaseSchema):
+class PageArgsSchema(RequestSchema):
     updated_min = Moment(metadata={"example": "2026-12-09T00:00:00Z"})
     updated_max = Moment(metadata={"example": "2026-12-19"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))

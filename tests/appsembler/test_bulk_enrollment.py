@@ -106,7 +106,7 @@ def test_bulk_enroll_errors(client, author):
     partner.learner_with_phone()
     missing = partner.post("/bulk-enrollment/bulk-enroll", json={"action": "enroll", "courses": key})
     assert missing.status_code == 400
-    assert missing.get_json() == {"identifiers": ["Missing data for required field."]}
+    assert missing.get_json() == {"identifiers": ["This field is required."]}
     bad_action = partner.post(
         "/bulk-enrollment/bulk-enroll", json={"action": "add", "identifiers": "asha55", "courses": key}
     )

@@ -108,7 +108,7 @@ def test_enroll_user_needs_both_fields(setting):
     partner, _key, _author = setting
     response = partner.post("/enrollment-codes/enroll-user", json={"email": "a@example.org"})
     assert response.status_code == 400
-    assert response.get_json() == {"enrollment_code": ["Missing data for required field."]}
+    assert response.get_json() == {"enrollment_code": ["This field is required."]}
 
 
 def test_cancel_unenrols_the_learner_and_restore_frees_the_code(setting):
