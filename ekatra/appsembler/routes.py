@@ -80,6 +80,9 @@ def _http_error(error: HTTPException):
         if request.endpoint in INVALID_BODY:
             return jsonify(INVALID_BODY[request.endpoint]), 400
         fields = next(iter(messages.values())) if len(messages) == 1 else messages
+        if not isinstance(fields, dict):  # not about fields: the body is no JSON object
+            detail = " ".join(map(str, fields)) if isinstance(fields, list) else str(fields)
+            return jsonify({"detail": detail}), 400
         return jsonify(fields), 400
     return jsonify({"detail": error.description or error.name}), error.code or 500
 

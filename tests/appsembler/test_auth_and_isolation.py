@@ -142,3 +142,18 @@ def test_the_per_partner_limit_counts_bearer_callers_too(app, client):
         assert other.get("/analytics/accounts/batch").status_code == 200
     finally:
         app.config["RATE_LIMIT_PER_PARTNER"] = "1000000/minute"
+
+
+def test_a_body_that_is_not_json_is_a_400_in_drf_words(client):
+    partner = BearerClient.create(client)
+    response = client.post(
+        f"{API}/enrollment-codes/status",
+        data="{not json",
+        headers={**partner.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400 and set(response.get_json()) == {"detail"}
+    response = client.post(
+        f"{API}/accounts/create", data="[1]", headers={**partner.headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.get_json() == {"user_message": "Wrong parameters on user creation"}
