@@ -60,7 +60,10 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.health.routes import blp as health_blp
     from ekatra.idempotency.http import init_idempotency
     from ekatra.inbound.routes import blp as twilio_blp
+    from ekatra.oauth.portal import portal as oauth_portal
+    from ekatra.oauth.routes import blp as me_blp
     from ekatra.oauth.routes import endpoints as oauth_endpoints
+    from ekatra.oauth.schemas import register_security_scheme
     from ekatra.oauth.server import init_oauth_server
     from ekatra.partners.audience import PartnerAudience
     from ekatra.partners.routes import blp as partners_blp
@@ -79,9 +82,13 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     init_idempotency(app)
     init_rate_limits(app)
     init_oauth_server(app)
-    app.register_blueprint(oauth_endpoints)  # RFC 6749 endpoints: described by their discovery document
+    # The RFC 6749 endpoints (described by their discovery document) and the login page: not in
+    # the OpenAPI document.
+    app.register_blueprint(oauth_endpoints)
+    app.register_blueprint(oauth_portal)
+    register_security_scheme(api)
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
-                      partners_blp, webhooks_blp, cohorts_blp, appsembler_blp):
+                      partners_blp, webhooks_blp, cohorts_blp, me_blp, appsembler_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(appsembler_pages)
     from ekatra.graphql.routes import register_graphql

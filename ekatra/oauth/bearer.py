@@ -40,9 +40,9 @@ def bearer_value(authorization: str | None) -> str:
 
 
 def active_token(authorization: str | None, *, scope: str, now: datetime) -> OAuthToken:
-    """The unexpired, unrevoked token of the header, granted `scope`."""
+    """The unexpired, unrevoked token of the header, granted `scope` (if one is named)."""
     token = services.token_by_access(bearer_value(authorization))
-    if token is None or not services.is_active(token, now) or scope not in token.scope.split():
+    if token is None or not services.is_active(token, now) or (scope and scope not in token.scope.split()):
         raise InvalidToken()
     return token
 
@@ -58,7 +58,8 @@ def partner_of_bearer(authorization: str | None, *, scope: str = "partner", now:
 
 def learner_of_bearer(authorization: str | None, *, scope: str = "profile",
                       now: datetime) -> tuple[LearnerAccount, OAuthToken]:
-    """The learner who consented to this token, and the token (its scopes say what may be read)."""
+    """The learner who consented to this token, and the token (its scopes say what may be read;
+    `scope=""` asks for none in particular)."""
     token = active_token(authorization, scope=scope, now=now)
     account = db.session.get(LearnerAccount, token.account_id) if token.account_id else None
     if account is None:

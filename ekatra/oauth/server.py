@@ -12,6 +12,7 @@ import secrets
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request, grants
+from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
 from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
@@ -74,6 +75,16 @@ class EkatraRequest(OAuth2Request):
     @property
     def form(self):
         return self.payload.data
+
+
+def has_control_characters(values: MultiDict) -> bool:
+    """Whether any parameter (name or value) holds a control character: no OAuth parameter may,
+    and Authlib refuses to put one into an error description (it would raise, not answer)."""
+    return any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF
+               for key, value in values.items(multi=True) for c in key + value)
+
+
+BAD_CHARACTERS = InvalidRequestError("Parameters must not contain control characters.")
 
 
 def body_values() -> MultiDict:
@@ -318,6 +329,16 @@ class EkatraAuthorizationServer(AuthorizationServer):
             return request
         return EkatraRequest(body_values())
 
+    def create_token_response(self, request=None):
+        if has_control_characters(body_values()):
+            return self.handle_error_response(None, BAD_CHARACTERS)
+        return super().create_token_response(request)
+
+    def create_endpoint_response(self, name, request=None):
+        if has_control_characters(body_values()):
+            return self.handle_error_response(None, BAD_CHARACTERS)
+        return super().create_endpoint_response(name, request)
+
     def query_client(self, client_id):
         row = services.find_client(client_id)
         return Client(row) if row else None
@@ -336,6 +357,15 @@ class EkatraAuthorizationServer(AuthorizationServer):
         return response
 
 
+def _client_secret_basic(query_client, request):
+    """Authlib's Basic authentication, where a header that is not base64 of UTF-8 simply fails
+    to authenticate (Authlib would raise UnicodeDecodeError: a 500)."""
+    try:
+        return authenticate_client_secret_basic(query_client, request)
+    except ValueError:  # UnicodeDecodeError and binascii.Error are ValueErrors
+        return None
+
+
 def _expires_in(client, grant_type):
     return services.ACCESS_TOKEN_SECONDS
 
@@ -343,6 +373,7 @@ def _expires_in(client, grant_type):
 def init_oauth_server(app) -> EkatraAuthorizationServer:
     server = EkatraAuthorizationServer()
     server.init_app(app)
+    server.register_client_auth_method("client_secret_basic", _client_secret_basic)
     server.register_token_generator("default", BearerTokenGenerator(
         lambda **_: secrets.token_urlsafe(32), lambda **_: secrets.token_urlsafe(32), _expires_in))
     server.scopes_supported = [*LEARNER_SCOPES, PARTNER_SCOPE]

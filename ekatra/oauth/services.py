@@ -59,6 +59,8 @@ def redirect_uri_problem(uri: str) -> str | None:
     (a developer's machine), or an app's own scheme (`com.example.app:/callback`); no fragment."""
     if len(uri) > MAX_REDIRECT_URI_CHARS or any(c.isspace() or ord(c) < 32 for c in uri):
         return "Too long, or contains spaces or control characters."
+    if not uri.isascii() or '"' in uri or "\\" in uri:
+        return "Must be ASCII: percent-encode other characters, write hosts in punycode."
     parts = urlsplit(uri)
     if not parts.scheme or parts.fragment or "#" in uri:
         return "Must be an absolute URI without a fragment."

@@ -153,9 +153,9 @@ def open_session(account: LearnerAccount, *, now: datetime, ttl: timedelta) -> t
     return session, access_token
 
 
-def login(partner: Partner, *, login: str, password: str, now: datetime,
-          ttl: timedelta) -> tuple[LearnerAccount, LearnerSession, str]:
-    """A new session for the account, unless the password is wrong or failed too often.
+def check_login(partner: Partner, *, login: str, password: str, now: datetime) -> LearnerAccount:
+    """The partner's learner with this login id and password, unless either is wrong or the id
+    failed too often (RateLimited). Used by `login` and by "Log in with Ekatra" (ekatra/oauth).
 
     Failures are counted per (partner, login id) in the database, so every web process sees
     them: the 6th attempt within 15 minutes of 5 failures is a 429, even with the right
@@ -178,8 +178,17 @@ def login(partner: Partner, *, login: str, password: str, now: datetime,
         LearnerAccount.partner_id == partner.id, LearnerAccount.login_id == login_id))
     if not check_password(password, account.password_hash if account else None) or account is None:
         raise Unauthorized("Either id or password is incorrect.")  # its failure is recorded
-    db.session.execute(delete(LoginFailure).where(LoginFailure.partner_id == partner.id,
-                                                  LoginFailure.login_id == login_id))
+    with transaction():
+        db.session.execute(delete(LoginFailure).where(LoginFailure.partner_id == partner.id,
+                                                      LoginFailure.login_id == login_id))
+    return account
+
+
+def login(partner: Partner, *, login: str, password: str, now: datetime,
+          ttl: timedelta) -> tuple[LearnerAccount, LearnerSession, str]:
+    """A new session for the account, unless the password is wrong or failed too often
+    (`check_login`)."""
+    account = check_login(partner, login=login, password=password, now=now)
     session, access_token = _start_session(account, now, ttl)
     db.session.commit()
     return account, session, access_token

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+import secrets
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
 from ekatra import clock
 from ekatra.oauth import services
 
@@ -33,3 +39,40 @@ def client_credentials_token(client, client_id: str, client_secret: str, scope: 
         "scope": scope})
     assert response.status_code == 200, response.get_json()
     return response.get_json()["access_token"]
+
+
+def pkce_pair() -> tuple[str, str]:
+    """(code_verifier, S256 code_challenge)."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorize_query(client_id: str, *, challenge: str | None, redirect_uri: str = REDIRECT_URI,
+                    scope: str = "profile email courses", state: str = "xyz-state", **extra) -> str:
+    params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "scope": scope,
+              "state": state, **extra}
+    if challenge:
+        params.update(code_challenge=challenge, code_challenge_method="S256")
+    return "/oauth/authorize?" + urlencode(params)
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    return CSRF_FIELD.search(html).group(1)
+
+
+def log_in_and_consent(client, query: str, *, login: str, password: str, decision: str = "allow"):
+    """Open the authorize page, then sign in on it and answer (the test client keeps the cookie)."""
+    page = client.get(query)
+    assert page.status_code == 200, page.get_data(as_text=True)
+    return client.post(query, data={"csrf_token": csrf_of(page.get_data(as_text=True)), "login": login,
+                                    "password": password, "decision": decision})
+
+
+def redirect_params(response) -> dict[str, str]:
+    """The query parameters of a redirect back to the client."""
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return dict(parse_qsl(urlsplit(response.headers["Location"]).query))
