@@ -42,9 +42,12 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     register_http_conventions(app)
     register_read_requests(app)
 
+    import ekatra.appsembler.models  # noqa: F401
     import ekatra.idempotency.models  # noqa: F401
     import ekatra.outbox.models  # noqa: F401  (every table known to the metadata and Alembic)
     import ekatra.webhooks.models  # noqa: F401
+    from ekatra.appsembler.pages import pages as appsembler_pages
+    from ekatra.appsembler.routes import blp as appsembler_blp
     from ekatra.auth.mail import mailer_from_config
     from ekatra.auth.routes import blp as auth_blp
     from ekatra.auth.tokens import register_token_callbacks
@@ -86,8 +89,10 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     app.register_blueprint(oauth_portal)
     register_security_scheme(api)
     for blueprint in (auth_blp, courses_blp, groups_blp, deliveries_blp, health_blp, twilio_blp,
-                      partners_blp, partner_bulk_blp, webhooks_blp, cohorts_blp, me_blp):
+                      partners_blp, partner_bulk_blp, webhooks_blp, cohorts_blp, me_blp,
+                      appsembler_blp):
         api.register_blueprint(blueprint)
+    app.register_blueprint(appsembler_pages)
     from ekatra.graphql.routes import register_graphql
 
     register_graphql(app)

@@ -168,6 +168,10 @@ class Config:
       600/minute |
     | RATELIMIT_STORAGE_URI | where rate-limit counts live; production needs Redis (shared by
       every web process) | memory:// |
+    | APPSEMBLER_ENROLL_USER_LIMIT | enroll-user calls per learner (partner + email) on the
+      Appsembler API | 6/minute |
+    | APPSEMBLER_PASSWORD_LINK_HOURS | how long a set-password link of an account created without
+      a password works | 168 |
     | METRICS_TOKEN | the bearer token GET /metrics asks for; production without one serves no
       metrics (403), development without one serves them openly | unset |
     | WORKER_METRICS_PORT, WORKER_METRICS_ADDRESS | where `python -m scheduler` serves its own
@@ -272,6 +276,8 @@ class Config:
         self.RATE_LIMIT_PER_PARTNER = env.get("RATE_LIMIT_PER_PARTNER", "600/minute")
         self.RATE_LIMIT_PER_AUTHOR = env.get("RATE_LIMIT_PER_AUTHOR", "600/minute")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.APPSEMBLER_ENROLL_USER_LIMIT = env.get("APPSEMBLER_ENROLL_USER_LIMIT", "6/minute")
+        self.APPSEMBLER_PASSWORD_LINK_HOURS = float(env.get("APPSEMBLER_PASSWORD_LINK_HOURS", "168"))
         self.IDEMPOTENCY_KEY_HOURS = float(env.get("IDEMPOTENCY_KEY_HOURS", "24"))
         self.METRICS_TOKEN = env.get("METRICS_TOKEN", "")
         self.WORKER_METRICS_PORT = int(env.get("WORKER_METRICS_PORT") or 0)

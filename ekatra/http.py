@@ -332,6 +332,12 @@ def register_openapi(app: Flask, api: Api) -> None:
         {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
          "description": "The `access_token` from POST /api/auth/login."},
     )
+    api.spec.components.security_scheme(
+        "appsemblerBearer",
+        {"type": "http", "scheme": "bearer",
+         "description": "A partner's OAuth access token (client-credentials grant, scope `partner`): "
+                        "the Appsembler API (/appsembler_api/v0)."},
+    )
     for name, header in (("partnerAccessKey", "ST-ACCESS-KEY"), ("partnerSecretKey", "ST-SECRET-KEY")):
         api.spec.components.security_scheme(name, {
             "type": "apiKey", "in": "header", "name": header,

@@ -1,7 +1,9 @@
 """Rate limits per partner key and per author, counted in shared storage (Flask-Limiter).
 
 Every /api request whose credentials check out counts against its caller: a partner (its
-access key, with the right secret) or an author (a validly signed token's author). Requests
+access key, with the right secret, or on /appsembler_api its OAuth bearer token) or an author
+(a validly signed token's author). A route may add a limit of its own on another key (`hit`:
+the Appsembler API's enroll-user, per learner). Requests
 without valid credentials are not counted here (they fail authentication; author logins have
 limits of their own). The limits (RATE_LIMIT_PER_PARTNER, RATE_LIMIT_PER_AUTHOR, default
 600/minute) are far above what a real integration needs. Counts live in RATELIMIT_STORAGE_URI:
@@ -36,9 +38,15 @@ def rate_limited_caller() -> str | None:
 
 # Outside /api but counted all the same: GraphQL (ekatra.graphql.routes.PATHS).
 COUNTED_PATHS = ("/graphql", "/v1/graphql")
+# Partners calling with an OAuth bearer token (the Appsembler API): counted as partners too.
+BEARER_PARTNER_PATHS = ("/appsembler_api/",)
 
 
 def _identify() -> str | None:
+    if request.path.startswith(BEARER_PARTNER_PATHS):
+        from ekatra.appsembler.auth import bearer_caller
+
+        return bearer_caller()
     if not request.path.startswith("/api/") and request.path not in COUNTED_PATHS:
         return None
     access_key = request.headers.get("ST-ACCESS-KEY")
@@ -58,6 +66,20 @@ def _identify() -> str | None:
     if claims and claims.get("type") == "access" and claims.get("kind") is None and claims.get("sub"):
         return f"author:{claims['sub']}"
     return None
+
+
+def hit(limit: str, *key: str) -> int | None:
+    """Count one request against a limit of a route's own ("6/minute") for `key` (e.g. a
+    learner), in the same storage as the callers' limits: None while within it, else the
+    seconds until one more is allowed."""
+    from limits import parse
+
+    item = parse(limit)
+    strategy = current_app.extensions["ekatra.limiter"].limiter
+    if strategy.hit(item, "route", *key):
+        return None
+    reset_at, _remaining = strategy.get_window_stats(item, "route", *key)
+    return max(1, math.ceil(reset_at - time.time()))
 
 
 def _caller_limit() -> str:

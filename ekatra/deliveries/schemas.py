@@ -113,6 +113,10 @@ class DeliveryListItemSchema(BaseSchema):
     group_name = fields.String(metadata={"example": "group3"})
     course_id = fields.Integer(metadata={"example": 1})
     course_name = fields.String(metadata={"example": "Python"})
+    course_key = fields.String(dump_only=True, metadata={
+        "description": "The delivery's Open edX-style course key: the `course_id` partners send to "
+                       "/appsembler_api/v0 (only a partner the delivery is shared with may use it).",
+        "example": "course-v1:A1+C1+D1"})
     day_id = fields.Integer(metadata={"description": "The furthest day sent to any student so far.",
                                       "example": 2})
     added_by = fields.Integer(metadata={"example": 1})

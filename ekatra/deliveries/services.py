@@ -13,6 +13,7 @@ from ekatra.courses.models import Course, Day
 from ekatra.courses.services import find_course
 from ekatra.deliveries import planning
 from ekatra.deliveries import reminders as reminders_module
+from ekatra.deliveries.course_keys import course_key
 from ekatra.deliveries.models import (
     FINISHED,
     LIVE_ENROLLMENTS,
@@ -215,6 +216,11 @@ class DeliveryView:
     @property
     def added_by(self) -> int:
         return self.delivery.owner_id
+
+    @property
+    def course_key(self) -> str:
+        d = self.delivery
+        return course_key(d.owner_id, d.course_id, d.id)
 
     @property
     def scheduled_time(self) -> str:

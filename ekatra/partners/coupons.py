@@ -223,3 +223,53 @@ def restore(issuer: Issuer, code: str, *, now: datetime, delivery_id: int | None
     coupon.state, coupon.cancelled_at = AVAILABLE, None
     db.session.commit()
     return coupon
+
+
+def reset(issuer: Issuer, code: str, *, to_state: str, now: datetime) -> Coupon:
+    """Open edX's code status actions, which always succeed on a known code: the learner who
+    used the coupon (if any) leaves the delivery, and the coupon is then `cancelled`
+    (`to_state` CANCELLED) or `available` again (AVAILABLE), whatever it was before."""
+    coupon = find_coupon(issuer, code)
+    if coupon.student_id is not None:
+        withdraw_students([coupon.student_id], now)
+    coupon.used_by_id = coupon.student_id = coupon.used_at = None
+    coupon.state = to_state
+    coupon.cancelled_at = now if to_state == CANCELLED else None
+    db.session.commit()
+    return coupon
+
+
+def enrol_directly(partner: Partner, account: LearnerAccount, delivery_id: int, *, now: datetime,
+                   note: str = "") -> Coupon:
+    """Enrol one of the partner's learners in a delivery shared with it without a code (bulk
+    enrollment): a batch of one coupon, made and applied in one transaction under apply's
+    lock, so the coupon links account and student exactly as an applied code does (progress,
+    certificates, unenrolling, deletion). Fails as `apply` fails, leaving nothing behind."""
+    delivery = shared_delivery(partner, delivery_id)
+    with transaction():
+        delivery = locked_delivery(delivery.id)
+        if delivery is None:
+            raise NotFound(deliveries.DELIVERY_NOT_FOUND)
+        coupon = Coupon(code=new_code(), state=AVAILABLE, created_at=now)
+        db.session.add(CouponBatch(delivery_id=delivery.id, partner_id=partner.id, note=note,
+                                   created_at=now, coupons=[coupon]))
+        db.session.flush()
+        _enrol(account, coupon, delivery, now)
+    db.session.refresh(coupon)
+    return coupon
+
+
+def unenrol(partner: Partner, account: LearnerAccount, delivery_id: int, *, now: datetime) -> bool:
+    """Take one of the partner's learners out of a delivery shared with it: every coupon they
+    used for it is cancelled and their student withdrawn. False if they were not in it."""
+    delivery = shared_delivery(partner, delivery_id)
+    used = list(db.session.scalars(select(Coupon).join(CouponBatch, CouponBatch.id == Coupon.batch_id).where(
+        Coupon.used_by_id == account.id, Coupon.state == USED, CouponBatch.delivery_id == delivery.id)))
+    if not used:
+        return False
+    with transaction():
+        withdraw_students([c.student_id for c in used if c.student_id is not None], now)
+        for coupon in used:
+            coupon.state, coupon.cancelled_at = CANCELLED, now
+            coupon.used_by_id = coupon.student_id = coupon.used_at = None
+    return True

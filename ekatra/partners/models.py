@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ekatra.extensions import UTCDateTime, db
@@ -44,13 +44,21 @@ class LearnerAccount(db.Model):
     a bulk import created has no password (`password_hash` is empty) until `signup` with its
     login id sets one; until then no password logs it in. Its mode is its partner's
     (`partner.livemode`): an account never changes partner, so it keeps no copy.
+
+    Open edX-style fields (the Appsembler API, `profiles.py`): `username` (unique per partner;
+    None for accounts made through /api/partner), `is_active` (False from an account made
+    without a password until its learner sets one), `profile` (country, city, gender, goals,
+    level_of_education, year_of_birth, mailing_address, language, bio; checked by profiles.py).
+    `created_at` is Open edX's `date_joined`.
     """
 
     __tablename__ = "learner_accounts"
     __table_args__ = (
         UniqueConstraint("partner_id", "login_id"),
         UniqueConstraint("partner_id", "external_id"),
+        UniqueConstraint("partner_id", "username"),
         CheckConstraint("channel IN ('sms', 'whatsapp')", name="channel"),
+        Index("ix_learner_accounts_partner_joined", "partner_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +73,9 @@ class LearnerAccount(db.Model):
     channel: Mapped[str] = mapped_column(String(16), default="sms")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     external_id: Mapped[str | None] = mapped_column(String(EXTERNAL_ID_MAX_CHARS))
+    username: Mapped[str | None] = mapped_column(String(30))
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    profile: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -119,26 +119,30 @@ def clean_profile(fields: dict) -> dict:
 
 
 def signup(partner: Partner, *, login: str, full_name: str, password: str, source: str,
-           now: datetime, rounds: int = 12, contact: dict | None = None) -> LearnerAccount:
+           now: datetime, rounds: int = 12, contact: dict | None = None, username: str | None = None,
+           is_active: bool = True, profile: dict | None = None) -> LearnerAccount:
     """A new learner account. `contact` may set phone (+ country_code), channel and timezone,
-    checked as `update_account` checks them; the phone defaults to a phone `login`."""
+    checked as `update_account` checks them; the phone defaults to a phone `login`.
+    `username`, `is_active` and `profile` are the Open edX fields (checked by profiles.py)."""
     problem = password_problem(password)
     if problem:
         raise Invalid(problem, {"password": [problem]})
     login_id, email, phone = normalise_login_id(login)
     if not full_name.strip() or "\x00" in full_name:
         raise Invalid("A full_name is required.", {"full_name": ["Required."]})
-    profile = {"phone": phone, "channel": "sms", "timezone": "UTC",
-               **clean_profile({**(contact or {}), "full_name": full_name})}
+    contact_fields = {"phone": phone, "channel": "sms", "timezone": "UTC",
+                      **clean_profile({**(contact or {}), "full_name": full_name})}
     imported = db.session.scalar(select(LearnerAccount).where(
         LearnerAccount.partner_id == partner.id, LearnerAccount.login_id == login_id,
         LearnerAccount.password_hash == NO_PASSWORD))
     if imported is not None:
         return _claim_imported(imported, password=password, source=source, now=now, rounds=rounds,
-                               profile=profile, contact=contact or {})
+                               profile=contact_fields, contact=contact or {})
     account = LearnerAccount(partner_id=partner.id, login_id=login_id, email=email,
                              password_hash=hash_password(password, rounds), source=source.strip(),
-                             idp_user_id=str(uuid.uuid4()), created_at=now, updated_at=now, **profile)
+                             idp_user_id=str(uuid.uuid4()), created_at=now, updated_at=now,
+                             username=username, is_active=is_active, profile=dict(profile or {}),
+                             **contact_fields)
     with transaction("A user with this id already exists.", {"id": ["Already registered."]}):
         db.session.add(account)
         db.session.flush()
@@ -274,18 +278,26 @@ def linked_students(account_id: int) -> list[Student]:
 def update_account(partner: Partner, account_id: int, fields: dict, *, now: datetime) -> LearnerAccount:
     """Set phone (E.164), channel, timezone or name; the learner's students follow."""
     account = find_account(partner, account_id)
-    with transaction("Another learner in one of this user's groups has that phone.",
-                     {"phone": ["Already in a group this user is in."]}):
+    with transaction(PHONE_TAKEN, {"phone": ["Already in a group this user is in."]}):
         for name, value in clean_profile(fields).items():
             setattr(account, name, value)
-        account.updated_at = now
-        for student in linked_students(account.id):
-            student.name, student.channel = account.full_name, account.channel
-            student.timezone = account.timezone
-            if account.phone:
-                student.phone, student.country_code = account.phone, calling_code(account.phone)
-            student.updated_at = now
+        students_follow(account, now)
     return account
+
+
+PHONE_TAKEN = "Another learner in one of this user's groups has that phone."
+
+
+def students_follow(account: LearnerAccount, now: datetime) -> None:
+    """The account changed: its students take its name, phone, channel and timezone (in the
+    caller's transaction)."""
+    account.updated_at = now
+    for student in linked_students(account.id):
+        student.name, student.channel = account.full_name, account.channel
+        student.timezone = account.timezone
+        if account.phone:
+            student.phone, student.country_code = account.phone, calling_code(account.phone)
+        student.updated_at = now
 
 
 def accounts_by_email(partner: Partner, emails: list[str]) -> dict[str, LearnerAccount | None]:
