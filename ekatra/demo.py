@@ -161,7 +161,8 @@ def _tapping_learner(sandbox_ref: list) -> callable:
 
 def show_metrics(app, public: str) -> list[str]:
     """Web and worker share this one process: its /metrics shows both, the outbox's depth too."""
-    from ekatra.metrics import REGISTRY, OutboxCollector
+    from ekatra.metrics import REGISTRY
+    from ekatra.worker import OutboxCollector
 
     REGISTRY.register(OutboxCollector(app))
     return [f"Metrics:         {public}/metrics  (Prometheus text: requests, sends, outbox depth)",

@@ -24,7 +24,6 @@ from prometheus_client import (
     make_wsgi_app,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import ThreadingWSGIServer
 
 from ekatra.errors import DomainError, Forbidden, Unauthorized, error_body
@@ -77,44 +76,13 @@ def count_outcomes(tally: Tally) -> None:
         OUTBOX_MESSAGES.labels(outcome, channel, "" if error_code is None else str(error_code)).inc(count)
 
 
-class OutboxCollector:
-    """Outbox depth by state and the age of the oldest due message, read at scrape time with
-    one grouped query (`outbox.services.depth`)."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def describe(self):
-        return []  # read at scrape time only: registering must not query the database
-
-    def collect(self):
-        from ekatra import clock
-        from ekatra.extensions import db
-        from ekatra.outbox.services import depth
-
-        now = clock.now()
-        with self.app.app_context():
-            try:
-                states = depth(now)
-            finally:
-                db.session.remove()
-        messages = GaugeMetricFamily("ekatra_outbox_messages_unsent",
-                                     "Unsent messages: due, later (pending, not due yet), held, "
-                                     "waiting (behind an earlier part), sending", labels=["state"])
-        for state in ("due", "later", "held", "waiting", "sending"):
-            messages.add_metric([state], states.get(state, (0, None))[0])
-        yield messages
-        oldest = states.get("due", (0, None))[1]
-        yield GaugeMetricFamily("ekatra_outbox_oldest_due_age_seconds",
-                                "How long the oldest claimable message has been due (0: none)",
-                                value=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)
-
-
-def serve_worker_metrics(app, port: int, address: str) -> None:
-    """This worker's metrics, with the outbox's depth, on http://address:port/metrics, behind
-    the same METRICS_TOKEN rule as the web's /metrics (a thread of this process)."""
-    REGISTRY.register(OutboxCollector(app))
-    token, production = app.config["METRICS_TOKEN"], app.config["EKATRA_ENV"] == "production"
+def serve_worker_metrics(config, port: int, address: str, *collectors) -> None:
+    """This worker's metrics, with the given collectors' (the outbox's depth), on
+    http://address:port/metrics, behind the same METRICS_TOKEN rule as the web's /metrics (a
+    thread of this process)."""
+    for collector in collectors:
+        REGISTRY.register(collector)
+    token, production = config["METRICS_TOKEN"], config["EKATRA_ENV"] == "production"
     exposition_app = make_wsgi_app(REGISTRY)
 
     def guarded(environ, start_response):

@@ -13,12 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from prometheus_client.core import GaugeMetricFamily
+
 from ekatra import clock
 from ekatra.deliveries import optouts
+from ekatra.extensions import db
 from ekatra.outbox import dispatch
 from ekatra.outbox.dispatch import DispatchSettings, DispatchStats
 from ekatra.outbox.ratelimit import RateLimiter
 from ekatra.outbox.sending import SendPool
+from ekatra.outbox.services import depth
 from ekatra.outbox.twilio import sender_from_config
 from ekatra.outbox.whatsapp import WhatsAppSettings
 
@@ -110,3 +114,32 @@ def freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+class OutboxCollector:
+    """Outbox depth by state and the age of the oldest due message, read at scrape time with
+    one grouped query (`outbox.services.depth`); served on WORKER_METRICS_PORT."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def describe(self):
+        return []  # read at scrape time only: registering must not query the database
+
+    def collect(self):
+        now = clock.now()
+        with self.app.app_context():
+            try:
+                states = depth(now)
+            finally:
+                db.session.remove()
+        messages = GaugeMetricFamily("ekatra_outbox_messages_unsent",
+                                     "Unsent messages: due, later (pending, not due yet), held, "
+                                     "waiting (behind an earlier part), sending", labels=["state"])
+        for state in ("due", "later", "held", "waiting", "sending"):
+            messages.add_metric([state], states.get(state, (0, None))[0])
+        yield messages
+        oldest = states.get("due", (0, None))[1]
+        yield GaugeMetricFamily("ekatra_outbox_oldest_due_age_seconds",
+                                "How long the oldest claimable message has been due (0: none)",
+                                value=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)

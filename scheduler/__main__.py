@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from ekatra import clock, create_app, logs
 from ekatra.health import services as health
 from ekatra.metrics import JOB_DURATION, JOB_LAST_SUCCESS, serve_worker_metrics
-from ekatra.worker import Worker, freeze_startup_objects, make_worker
+from ekatra.worker import OutboxCollector, Worker, freeze_startup_objects, make_worker
 from scheduler.jobs import jobs_for
 
 log = logging.getLogger("ekatra.worker")
@@ -93,7 +93,8 @@ def main(app=None) -> int:
     worker = make_worker(app.config)
     scheduler = build_scheduler(app, worker)
     if app.config["WORKER_METRICS_PORT"]:
-        serve_worker_metrics(app, app.config["WORKER_METRICS_PORT"], app.config["WORKER_METRICS_ADDRESS"])
+        serve_worker_metrics(app.config, app.config["WORKER_METRICS_PORT"],
+                             app.config["WORKER_METRICS_ADDRESS"], OutboxCollector(app))
         log.info("worker metrics on http://%s:%d/metrics", app.config["WORKER_METRICS_ADDRESS"],
                  app.config["WORKER_METRICS_PORT"])
     freeze_startup_objects()

@@ -17,11 +17,11 @@ import requests
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from ekatra import clock
-from ekatra.metrics import OutboxCollector
 from ekatra.outbox.dispatch import DispatchSettings, dispatch_once
 from ekatra.outbox.fakes import FakeSender
 from ekatra.outbox.models import HELD, SENDING, WAITING
 from ekatra.sandbox import Sandbox
+from ekatra.worker import OutboxCollector
 from tests.conftest import test_environ
 from tests.deliveries.factories import KOLKATA, NEW_YORK, course_and_group, create_delivery
 from tests.health.test_metrics import scraped
