@@ -46,6 +46,8 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     import ekatra.idempotency.models  # noqa: F401
     import ekatra.outbox.models  # noqa: F401  (every table known to the metadata and Alembic)
     import ekatra.webhooks.models  # noqa: F401
+    from ekatra.appsembler.auth import PREFIX as APPSEMBLER_PREFIX
+    from ekatra.appsembler.auth import bearer_caller
     from ekatra.appsembler.pages import pages as appsembler_pages
     from ekatra.appsembler.routes import blp as appsembler_blp
     from ekatra.auth.mail import mailer_from_config
@@ -68,7 +70,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
     from ekatra.partners.audience import PartnerAudience
     from ekatra.partners.bulk_routes import blp as partner_bulk_blp
     from ekatra.partners.routes import blp as partners_blp
-    from ekatra.ratelimits import init_rate_limits
+    from ekatra.ratelimits import identify_callers, init_rate_limits
     from ekatra.webhooks import audience
     from ekatra.webhooks.routes import blp as webhooks_blp
     from ekatra.webhooks.sender import HttpSender
@@ -82,6 +84,7 @@ def create_app(config: dict | None = None, environ: dict[str, str] | None = None
         policy_for(app.config), timeout_seconds=app.config["WEBHOOK_TIMEOUT_SECONDS"])
     init_idempotency(app)
     init_rate_limits(app)
+    identify_callers(app, APPSEMBLER_PREFIX, bearer_caller)  # OAuth bearer partners
     init_oauth_server(app)
     # The RFC 6749 endpoints (described by their discovery document) and the login page: not in
     # the OpenAPI document.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from flask import Flask, current_app, jsonify, request
 from flask_limiter import Limiter
@@ -38,15 +39,19 @@ def rate_limited_caller() -> str | None:
 
 # Outside /api but counted all the same: GraphQL (ekatra.graphql.routes.PATHS).
 COUNTED_PATHS = ("/graphql", "/v1/graphql")
-# Partners calling with an OAuth bearer token (the Appsembler API): counted as partners too.
-BEARER_PARTNER_PATHS = ("/appsembler_api/",)
+OTHER_CALLERS = "ekatra.rate_limit_callers"
+
+
+def identify_callers(app: Flask, prefix: str, caller: Callable[[], str | None]) -> None:
+    """Count requests under `prefix` against `caller()` ("partner:<id>", "author:<id>" or None),
+    for APIs with credentials of their own (the Appsembler API's OAuth bearer tokens)."""
+    app.extensions.setdefault(OTHER_CALLERS, []).append((prefix, caller))
 
 
 def _identify() -> str | None:
-    if request.path.startswith(BEARER_PARTNER_PATHS):
-        from ekatra.appsembler.auth import bearer_caller
-
-        return bearer_caller()
+    for prefix, caller in current_app.extensions.get(OTHER_CALLERS, ()):
+        if request.path.startswith(prefix):
+            return caller()
     if not request.path.startswith("/api/") and request.path not in COUNTED_PATHS:
         return None
     access_key = request.headers.get("ST-ACCESS-KEY")
