@@ -16,7 +16,8 @@ from ekatra.auth.services import Actor
 from ekatra.courses.models import Day
 from ekatra.deliveries.models import PAUSED_SILENT, Delivery, Enrollment
 from ekatra.deliveries.reminders import reminders_sent
-from ekatra.deliveries.services import answer_counts, find_delivery
+from ekatra.deliveries.services import find_delivery
+from ekatra.deliveries.views import answer_counts
 from ekatra.extensions import db
 from ekatra.groups.models import Student
 from ekatra.groups.services import find_group

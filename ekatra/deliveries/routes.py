@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from ekatra import clock, spreadsheets
 from ekatra.auth.tokens import author_required, current_actor
-from ekatra.deliveries import progress, reminders, services
+from ekatra.deliveries import progress, reminders, services, views
 from ekatra.deliveries.schemas import (
     DeliveryActionResultSchema,
     DeliveryActionSchema,
@@ -52,7 +52,7 @@ class DeliveryById(MethodView):
     def get(self, delivery_id):
         """A delivery's summary and each student's progress"""
         sender = current_app.config["TWILIO_WHATSAPP_FROM"]
-        return services.get_delivery(current_actor(), delivery_id, clock.now(),
+        return views.get_delivery(current_actor(), delivery_id, clock.now(),
                                      sender_address(sender) if sender else None)
 
     @blp.arguments(DeliveryActionSchema, example={"action": "PAUSE"})
@@ -86,7 +86,7 @@ class Deliveries(MethodView):
     @author_required()
     def get(self):
         """List your deliveries (an empty list when there are none)"""
-        return services.list_deliveries(current_actor())
+        return views.list_deliveries(current_actor())
 
 
 @blp.route("/delivery/<int:delivery_id>/schedule")
@@ -95,7 +95,7 @@ class DeliverySchedule(MethodView):
     @author_required()
     def get(self, delivery_id):
         """The instant each day goes to each student, local and UTC"""
-        return {"students": services.delivery_schedule(current_actor(), delivery_id)}
+        return {"students": views.delivery_schedule(current_actor(), delivery_id)}
 
 
 @blp.route("/delivery/<int:delivery_id>/messages")
@@ -105,7 +105,7 @@ class DeliveryMessages(MethodView):
     @author_required()
     def get(self, args, delivery_id):
         """The delivery's outbox: every message with its status, attempts and provider errors"""
-        return services.list_messages(current_actor(), delivery_id, **args)
+        return views.list_messages(current_actor(), delivery_id, **args)
 
 
 _CSV_RESPONSE = {"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}}

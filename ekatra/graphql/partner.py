@@ -24,170 +24,46 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import NewType, Optional
+from typing import Optional
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import false, func, select
+from sqlalchemy import func, select
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from ekatra.courses import models as courses
 from ekatra.deliveries.models import REMOVED, Delivery, Enrollment
 from ekatra.deliveries.progress import FIRST_PART, SENT_STATUSES
-from ekatra.extensions import MAX_ID, db
+from ekatra.extensions import db
 from ekatra.graphql import limits
 from ekatra.graphql.errors import Schema
-from ekatra.graphql.pagination import BAD_USER_INPUT
+from ekatra.graphql.hasura import (
+    SCALARS,
+    CompletionWhere,
+    CourseCategory,
+    CourseWhere,
+    FamilyMember,
+    Qualification,
+    SectionWhere,
+    UserLanguage,
+    UserSkill,
+    UserWhere,
+    WorkDetail,
+    bigint,
+    date,
+    matches,
+    numeric,
+    paged,
+    sql_condition,
+    timestamptz,
+)
 from ekatra.inbound.models import Answer
 from ekatra.outbox.models import Message
 from ekatra.partners.models import USED, Coupon, CouponBatch, LearnerAccount
 from ekatra.partners.sharing import is_shared
 
 SDL_PATH = __import__("pathlib").Path(__file__).with_name("partner.graphql")
-MAX_LIMIT = limits.MAX_PAGE_SIZE
-
-bigint = NewType("bigint", int)
-timestamptz = NewType("timestamptz", str)
-date = NewType("date", str)
-numeric = NewType("numeric", float)
-SCALARS = {
-    bigint: strawberry.scalar(name="bigint", serialize=int, parse_value=lambda value: _bigint(value),
-                              description="A 64-bit integer (Hasura's bigint)."),
-    timestamptz: strawberry.scalar(name="timestamptz", serialize=lambda value: value.isoformat(),
-                                   parse_value=str,
-                                   description="An ISO 8601 instant with its UTC offset."),
-    date: strawberry.scalar(name="date", serialize=str, parse_value=str, description="A calendar date."),
-    numeric: strawberry.scalar(name="numeric", serialize=float, parse_value=float,
-                               description="A decimal number."),
-}
-
-
-def _bigint(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError("bigint: a number or a numeric string")
-    number = int(value)
-    if not -2**63 <= number < 2**63:
-        raise ValueError("bigint: out of range")
-    return number
-
-
-# Filters (`where`) ------------------------------------------------------------------------------
-
-
-@strawberry.input(name="bigint_comparison_exp")
-class BigintComparison:
-    _eq: Optional[bigint] = strawberry.UNSET  # noqa: UP045 (strawberry resolves NewType scalars this way)
-    _in: Optional[list[bigint]] = strawberry.UNSET  # noqa: UP045
-
-
-@strawberry.input(name="Int_comparison_exp")
-class IntComparison:
-    _eq: int | None = strawberry.UNSET
-    _in: list[int] | None = strawberry.UNSET
-
-
-@strawberry.input(name="courses_course_bool_exp")
-class CourseWhere:
-    id: BigintComparison | None = strawberry.UNSET
-
-
-@strawberry.input(name="courses_users_bool_exp")
-class UserWhere:
-    id: BigintComparison | None = strawberry.UNSET
-
-
-@strawberry.input(name="courses_course_section_bool_exp")
-class SectionWhere:
-    id: IntComparison | None = strawberry.UNSET
-    course_id: IntComparison | None = strawberry.UNSET
-
-
-@strawberry.input(name="courses_course_module_completion_bool_exp")
-class CompletionWhere:
-    user_id: IntComparison | None = strawberry.UNSET
-
-
-def _condition(column, comparison):
-    """The SQL condition of one `{_eq, _in}` comparison, or None for no condition."""
-    if comparison is None or comparison is strawberry.UNSET:
-        return None
-    # Every column compared is a row id: a value no id can have matches nothing (and never
-    # reaches the database, whose integer columns would refuse it).
-    parts = []
-    if comparison._eq is not strawberry.UNSET:
-        parts.append(column == comparison._eq if _an_id(comparison._eq) else false())
-    if comparison._in is not strawberry.UNSET and comparison._in is not None:
-        parts.append(column.in_([value for value in comparison._in if _an_id(value)]))
-    if not parts:
-        return None
-    condition = parts[0]
-    for part in parts[1:]:
-        condition = condition & part
-    return condition
-
-
-def _an_id(value) -> bool:
-    return value is not None and 0 < value <= MAX_ID
-
-
-def _matches(value: int, comparison) -> bool:
-    """The same rule in Python, for the learner filter of module completion."""
-    if comparison is None or comparison is strawberry.UNSET:
-        return True
-    if comparison._eq is not strawberry.UNSET and comparison._eq != value:
-        return False
-    return comparison._in is strawberry.UNSET or comparison._in is None or value in comparison._in
-
-
-def _paged(statement, model, limit: int | None, offset: int | None):
-    limit = MAX_LIMIT if limit is None else limit
-    if not 0 <= limit <= MAX_LIMIT or (offset is not None and offset < 0):
-        raise GraphQLError(f"`limit` must be between 0 and {MAX_LIMIT}, `offset` at least 0.",
-                           extensions={"code": BAD_USER_INPUT})
-    return statement.order_by(model.id).limit(limit).offset(offset or 0)
-
-
-# The contract's tables that Ekatra keeps nothing in: every field null, every list empty ----------
-
-
-def _empty_type(name: str, fields: dict[str, object]):
-    annotations = {field: Optional[kind] for field, kind in fields.items()}  # noqa: UP045
-    return strawberry.type(type(name, (), {"__annotations__": annotations, **dict.fromkeys(fields)}),
-                           name=name, description="Ekatra keeps no such rows; lists of it are empty.")
-
-
-_DOCUMENT = {"document_type": str, "name": str, "url": str, "user_id": bigint, "id": bigint,
-             "created_at": timestamptz, "updated_at": timestamptz, "description": str}
-UserDocument = _empty_type("courses_user_identity_document", _DOCUMENT)
-UserAddress = _empty_type("courses_user_address", {
-    "adress_type": str, "id": bigint, "created_at": timestamptz, "updated_at": timestamptz, "city_town": str,
-    "pincode": str, "district": str, "state": str, "country": str, "location": str, "house_number": str,
-    "country_iso_code": str, "user_id": bigint})
-Language = _empty_type("courses_st_language", {"id": bigint, "name": str})
-Qualification = _empty_type("courses_user_academic_qualifications", {
-    "qualification_type": str, "institution_name": str, "qualification_name": str, "marks": str,
-    "institution_address_id": bigint, "contact_person_name": str, "contact_person_type": str,
-    "contact_person_email": str, "contact_person_mobile_number": str, "user_id": bigint, "achievement": str,
-    "document_proof_id": bigint, "document_proof_url": str, "id": bigint, "updated_at": timestamptz,
-    "created_at": timestamptz, "marking_type": str, "user_identity_document": UserDocument,
-    "user_address": UserAddress})
-FamilyMember = _empty_type("courses_user_family_details", {
-    "member_type": str, "occupation": str, "mobile_number": str, "email": str, "is_currently_working": bool,
-    "income_certficate_document_id": bigint, "income_certificate_url": str, "user_id": bigint, "id": bigint,
-    "created_at": timestamptz, "updated_at": timestamptz, "name": str, "annual_income": numeric,
-    "income_certficate": UserDocument})
-UserLanguage = _empty_type("courses_user_languages", {
-    "user_id": bigint, "language_id": bigint, "can_speak": bool, "can_read": bool, "can_write": bool,
-    "created_at": timestamptz, "updated_at": timestamptz, "id": bigint, "st_language": Language})
-UserSkill = _empty_type("courses_user_skills", {
-    "user_id": bigint, "st_skill_id": bigint, "st_skill_name": str, "document_proof_url": str,
-    "created_at": timestamptz, "updated_at": timestamptz, "id": bigint})
-WorkDetail = _empty_type("courses_user_work_details", {
-    "title": str, "company_name": str, "start_date": date, "end_date": date, "place": str, "user_id": bigint,
-    "created_at": timestamptz, "updated_at": timestamptz, "id": bigint})
-CourseCategory = _empty_type("courses_course_category", {"id": bigint, "name": str})
-
 
 # Courses ----------------------------------------------------------------------------------------
 
@@ -405,7 +281,7 @@ def _completion(info: Info, user_filter) -> Completion:
         return seen[key]
     course_ids = sorted(seen["partner_section_courses"])
     account_ids = [a for a in db.session.scalars(select(LearnerAccount.id).where(
-        LearnerAccount.id.in_(select(_visible_accounts(info).subquery().c.id)))) if _matches(a, user_filter)]
+        LearnerAccount.id.in_(select(_visible_accounts(info).subquery().c.id)))) if matches(a, user_filter)]
     completion = Completion()
     rows = [(a, e, d) for a, e, d in _enrollments(info, account_ids) if d.course_id in course_ids]
     owner = {}  # enrollment id → (account id, course id)
@@ -451,10 +327,10 @@ class PartnerQuery:
                        offset: int | None = None) -> list[CourseRow]:
         _partner_only(info)
         statement = select(courses.Course).where(courses.Course.id.in_(_visible_course_ids(info)))
-        condition = _condition(courses.Course.id, where.id) if where is not None else None
+        condition = sql_condition(courses.Course.id, where.id) if where is not None else None
         if condition is not None:
             statement = statement.where(condition)
-        rows = db.session.scalars(_paged(statement, courses.Course, limit, offset))
+        rows = db.session.scalars(paged(statement, courses.Course, limit, offset))
         return [CourseRow.of(row) for row in rows]
 
     @strawberry.field(description="The partner's learners (only the learner, with a learner's tokens).")
@@ -462,10 +338,10 @@ class PartnerQuery:
                       offset: int | None = None) -> list[UserRow]:
         _partner_only(info)
         statement = _visible_accounts(info)
-        condition = _condition(LearnerAccount.id, where.id) if where is not None else None
+        condition = sql_condition(LearnerAccount.id, where.id) if where is not None else None
         if condition is not None:
             statement = statement.where(condition)
-        accounts = list(db.session.scalars(_paged(statement, LearnerAccount, limit, offset)))
+        accounts = list(db.session.scalars(paged(statement, LearnerAccount, limit, offset)))
         by_account: dict[int, list[EnrollmentRow]] = defaultdict(list)
         rows = _enrollments(info, [a.id for a in accounts])
         for account_id, enrollment, delivery in rows:
@@ -485,10 +361,10 @@ class PartnerQuery:
         statement = select(courses.Day).where(courses.Day.course_id.in_(_visible_course_ids(info)))
         for column, comparison in ((courses.Day.id, where and where.id),
                                    (courses.Day.course_id, where and where.course_id)):
-            condition = _condition(column, comparison or None)
+            condition = sql_condition(column, comparison or None)
             if condition is not None:
                 statement = statement.where(condition)
-        days = list(db.session.scalars(_paged(statement, courses.Day, limit, offset)))
+        days = list(db.session.scalars(paged(statement, courses.Day, limit, offset)))
         info.context.loaders.seen["partner_section_courses"].update(day.course_id for day in days)
         return [SectionRow(id=day.id, name=f"Day {day.number}", course_id=day.course_id, number=day.number,
                            day=day) for day in days]
