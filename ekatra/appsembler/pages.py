@@ -8,19 +8,16 @@ learnt. The page is never cached and sends no referrer (the token is in its URL)
 
 from __future__ import annotations
 
-import hmac
-import secrets
-
-from flask import Blueprint, current_app, g, render_template_string, request
+from flask import Blueprint, current_app, render_template_string, request
 
 from ekatra import clock
 from ekatra.appsembler import accounts
+from ekatra.csrf import FormCsrf
 from ekatra.errors import DomainError, Invalid
 
 pages = Blueprint("appsembler_pages", __name__)
 
-CSRF_COOKIE = "ekatra_password_csrf"
-COOKIE_PATH = "/appsembler/"
+CSRF = FormCsrf("ekatra_password_csrf", "/appsembler/")
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ title }}</title></head>
@@ -43,19 +40,9 @@ PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 </body></html>"""
 
 
-def _csrf_token() -> str:
-    token = request.cookies.get(CSRF_COOKIE) or getattr(g, "new_password_csrf", None)
-    if not token:
-        token = g.new_password_csrf = secrets.token_urlsafe(24)
-    return token
-
-
 @pages.after_request
 def _private(response):
-    if getattr(g, "new_password_csrf", None):
-        response.set_cookie(CSRF_COOKIE, g.new_password_csrf, httponly=True, samesite="Strict",
-                            path=COOKIE_PATH,
-                            secure=current_app.config["PUBLIC_BASE_URL"].startswith("https://"))
+    CSRF.set_cookie(response)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -80,11 +67,10 @@ def set_password(token: str):
         account = accounts.account_of_link(token, now)
     except DomainError:
         return _gone()
-    form = {"form": True, "name": account.full_name, "username": account.username, "csrf": _csrf_token()}
+    form = {"form": True, "name": account.full_name, "username": account.username, "csrf": CSRF.token()}
     if request.method == "GET":
         return _page("Set your password", **form)
-    cookie, sent = request.cookies.get(CSRF_COOKIE, ""), request.form.get("csrf_token", "")
-    if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
+    if not CSRF.is_valid():
         return _page("Set your password", 403, problems=[
             "This form has expired. Reload the page and send it again."], **form)
     try:

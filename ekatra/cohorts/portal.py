@@ -13,21 +13,19 @@ a form even to a link it learnt.
 
 from __future__ import annotations
 
-import hmac
-import secrets
-
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ekatra.cohorts.services import LinkRefused, Settings, StateError
 from ekatra.cohorts.storage import store_from_config
+from ekatra.csrf import FormCsrf
 from ekatra.errors import DomainError
 
 portal = Blueprint(
     "portal", __name__, template_folder="templates", static_folder="static", static_url_path="/cohorts/static"
 )
 
-CSRF_COOKIE = "ekatra_cohort_csrf"
+CSRF = FormCsrf("ekatra_cohort_csrf", "/cohorts/")
 LABELS = {
     "typed_name": "Your full name",
     "signature": "Signature",
@@ -72,33 +70,20 @@ def cohort_store():
 
 
 def csrf_token() -> str:
-    token = request.cookies.get(CSRF_COOKIE) or getattr(g, "new_csrf", None)
-    if not token:
-        token = g.new_csrf = secrets.token_urlsafe(24)
-    return token
+    return CSRF.token()
 
 
 @portal.after_request
 def _set_csrf_cookie(response):
-    if getattr(g, "new_csrf", None):
-        response.set_cookie(
-            CSRF_COOKIE,
-            g.new_csrf,
-            httponly=True,
-            samesite="Strict",
-            path="/cohorts/",
-            secure=current_app.config["PUBLIC_BASE_URL"].startswith("https://"),
-        )
+    CSRF.set_cookie(response)
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
 @portal.before_request
 def _check_csrf():
-    if request.method == "POST":
-        cookie, sent = request.cookies.get(CSRF_COOKIE, ""), request.form.get("csrf_token", "")
-        if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
-            raise StateError("This form has expired. Go back, reload the page and send it again.", status=403)
+    if request.method == "POST" and not CSRF.is_valid():
+        raise StateError("This form has expired. Go back, reload the page and send it again.", status=403)
 
 
 # Errors ----------------------------------------------------------------------------------------

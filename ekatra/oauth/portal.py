@@ -8,17 +8,16 @@ valid; before that they are shown here, and nothing is redirected anywhere.
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from ekatra import clock
+from ekatra.csrf import FormCsrf
 from ekatra.errors import RateLimited, Unauthorized
 from ekatra.extensions import db
 from ekatra.http import page_policy
@@ -29,7 +28,7 @@ from ekatra.partners.models import Partner
 portal = Blueprint("oauth_portal", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/oauth/static")
 
-CSRF_COOKIE = "ekatra_oauth_csrf"
+CSRF = FormCsrf("ekatra_oauth_csrf", "/oauth/")
 MAX_LOGIN_CHARS = 254
 MAX_PASSWORD_CHARS = 200
 SCOPE_TEXTS = {
@@ -39,24 +38,15 @@ SCOPE_TEXTS = {
 }
 
 
-def _csrf_token() -> str:
-    token = request.cookies.get(CSRF_COOKIE) or getattr(g, "new_oauth_csrf", None)
-    if not token:
-        token = g.new_oauth_csrf = secrets.token_urlsafe(24)
-    return token
-
-
 @portal.after_request
 def _cookie_and_caching(response):
-    if getattr(g, "new_oauth_csrf", None):
-        response.set_cookie(CSRF_COOKIE, g.new_oauth_csrf, httponly=True, samesite="Strict", path="/oauth/",
-                            secure=current_app.config["PUBLIC_BASE_URL"].startswith("https://"))
+    CSRF.set_cookie(response)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def _page(template: str, status: int, *, redirect_uri: str | None = None, **context):
-    html = render_template(f"oauth/{template}", csrf=_csrf_token(), **context)
+    html = render_template(f"oauth/{template}", csrf=CSRF.token(), **context)
     policy = page_policy(html)
     if redirect_uri:
         # The form's answer redirects to the client: browsers check that hop against form-action.
@@ -109,8 +99,7 @@ def authorize():
 
 @portal.post("/oauth/authorize")
 def decide():
-    cookie, sent = request.cookies.get(CSRF_COOKIE, ""), request.form.get("csrf_token", "")
-    if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
+    if not CSRF.is_valid():
         return _problem("This form has expired", "Go back, reload the page and sign in again.", 403)
     try:
         _oauth_request, grant = _consent_grant()
