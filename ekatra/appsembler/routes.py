@@ -274,6 +274,12 @@ class BulkEnroll(MethodView):
 # Analytics ---------------------------------------------------------------------------------------
 
 
+PAGE_HEADERS = {
+    "Link": {"description": 'The next page, `<…>; rel="next"`, while there is one',
+             "schema": {"type": "string"}},
+    "X-Total-Count": {"description": "Rows in all pages", "schema": {"type": "integer"}}}
+
+
 def _paged(page: analytics.Page):
     headers = {"X-Total-Count": str(page.total)}
     if page.has_next:
@@ -287,10 +293,7 @@ def _paged(page: analytics.Page):
 class AccountsBatch(MethodView):
     @blp.doc(security=BEARER_TOKEN)
     @blp.arguments(PageArgsSchema, location="query")
-    @blp.response(200, AccountRowSchema(many=True), headers={
-        "Link": {"description": 'The next page, `<…>; rel="next"`, while there is one',
-                 "schema": {"type": "string"}},
-        "X-Total-Count": {"description": "Rows in all pages", "schema": {"type": "integer"}}})
+    @blp.response(200, AccountRowSchema(many=True), headers=PAGE_HEADERS)
     @blp.alt_response(401, description=CONTRACT_AUTH)
     @bearer_required
     def get(self, args):
@@ -305,10 +308,7 @@ class AccountsBatch(MethodView):
 class EnrollmentsBatch(MethodView):
     @blp.doc(security=BEARER_TOKEN)
     @blp.arguments(EnrollmentArgsSchema, location="query")
-    @blp.response(200, EnrollmentRowSchema(many=True), headers={
-        "Link": {"description": 'The next page, `<…>; rel="next"`, while there is one',
-                 "schema": {"type": "string"}},
-        "X-Total-Count": {"description": "Rows in all pages", "schema": {"type": "integer"}}})
+    @blp.response(200, EnrollmentRowSchema(many=True), headers=PAGE_HEADERS)
     @blp.alt_response(401, description=CONTRACT_AUTH)
     @blp.alt_response(404, description="Unknown course key, or the delivery is not shared with this partner")
     @bearer_required
