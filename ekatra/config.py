@@ -23,6 +23,7 @@ SANDBOX_OPENER_CONTENT_SID = "HX00000000000000000000000000000001"
 SANDBOX_YES_NO_CONTENT_SID = "HX00000000000000000000000000000002"
 SANDBOX_CHOICE2_CONTENT_SID = "HX00000000000000000000000000000003"
 SANDBOX_CHOICE3_CONTENT_SID = "HX00000000000000000000000000000004"
+SANDBOX_NOTICE_CONTENT_SID = "HX00000000000000000000000000000005"
 
 MAX_REQUEST_BYTES = 1024 * 1024
 ENVIRONMENTS = ("development", "production")
@@ -175,13 +176,17 @@ class Config:
     | METRICS_TOKEN | the bearer token GET /metrics asks for; production without one serves no
       metrics (403), development without one serves them openly | unset |
     | WORKER_METRICS_PORT, WORKER_METRICS_ADDRESS | where `python -m scheduler` serves its own
-      Prometheus metrics (no token: keep the port private) | unset (not served), 0.0.0.0 |
+      Prometheus metrics (the same METRICS_TOKEN rule as the web's) | unset (not served), 0.0.0.0 |
     | IDEMPOTENCY_KEY_HOURS | how long a POST's response is kept for its Idempotency-Key | 24 |
     | WHATSAPP_WINDOW_SECONDS | how long after a learner's last message free-form WhatsApp
       messages reach them (WhatsApp's customer-service window) | 86400 |
     | WHATSAPP_OPENER_CONTENT_SID | the approved template (HX…) that opens a closed window for a
       day, variables {"1": name, "2": course, "3": day}; without one (and without a course's own)
       WhatsApp deliveries are refused | development: the sandbox's; production: none |
+    | WHATSAPP_NOTICE_CONTENT_SID | the approved template (HX…, no variables: "You have a new
+      message. Reply to read it.") that opens a closed window for a message outside a course (a
+      cohort's invitation or notice); without one such a message waits for the learner to write |
+      development: the sandbox's; production: none |
     | WHATSAPP_QUICK_REPLY_BOOLEAN_CONTENT_SID, WHATSAPP_QUICK_REPLY_CHOICE2_CONTENT_SID,
       WHATSAPP_QUICK_REPLY_CHOICE3_CONTENT_SID | quick-reply templates for yes/no and two- or
       three-option questions inside the window | none (plain text questions) |
@@ -264,6 +269,8 @@ class Config:
             raise ConfigurationError("WHATSAPP_WINDOW_SECONDS must be positive")
         self.WHATSAPP_OPENER_CONTENT_SID = env.get(
             "WHATSAPP_OPENER_CONTENT_SID", "" if self.is_production else SANDBOX_OPENER_CONTENT_SID)
+        self.WHATSAPP_NOTICE_CONTENT_SID = env.get(
+            "WHATSAPP_NOTICE_CONTENT_SID", "" if self.is_production else SANDBOX_NOTICE_CONTENT_SID)
         for kind in ("BOOLEAN", "CHOICE2", "CHOICE3"):
             name = f"WHATSAPP_QUICK_REPLY_{kind}_CONTENT_SID"
             setattr(self, name, env.get(name, ""))

@@ -324,9 +324,9 @@ def _remind_one(delivery: Delivery, now: datetime, stats: PlanStats, whatsapp: W
 def plan_due_days(now: datetime, whatsapp: WhatsAppSettings = NO_WHATSAPP_SETTINGS) -> PlanStats:
     """The planner's tick: enroll late joiners, withdraw removed students, pause silent learners,
     plan due days, complete finished deliveries, queue due reminders (`reminders`), queue the
-    WhatsApp openers of days held for a closed window
-    (`openers.queue_openers`). One transaction, with a savepoint per delivery: one delivery
-    that fails never stops the others (see `_plan_one`)."""
+    WhatsApp openers of days held for a closed window (`openers.queue_openers`) and of messages
+    outside a course (`outbox.queue_notice_openers`). One transaction, with a savepoint per
+    delivery: one delivery that fails never stops the others (see `_plan_one`)."""
     stats = PlanStats()
     with transaction():
         if not _planner_lock():
@@ -343,4 +343,5 @@ def plan_due_days(now: datetime, whatsapp: WhatsAppSettings = NO_WHATSAPP_SETTIN
             if delivery not in planned:
                 _remind_one(delivery, now, stats, whatsapp)
         stats.openers = openers.queue_openers(now, whatsapp.opener_content_sid)
+        stats.openers += outbox.queue_notice_openers(now, whatsapp.notice_content_sid)
     return stats

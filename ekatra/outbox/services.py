@@ -6,7 +6,8 @@ change what is not sent yet: `cancel_unsent` (a delivery stopped, learners left)
 (an opted-in learner's skipped days are planned again), `cancel_messages` (reminders and notices
 no longer wanted), `erase` (a partner deletes a learner),
 `forget_questions` (questions deleted), `release_window` / `hold_window_closed` (a WhatsApp
-learner's customer-service window opened or closed, see `whatsapp`). Claims and their outcomes
+learner's customer-service window opened or closed, see `whatsapp`), `queue_notice_openers`
+(the template that opens a closed window for messages outside a course). Claims and their outcomes
 are in `claims`, status callbacks in `status`. Every verb runs in the caller's transaction (no
 commit): a change and what it does to the outbox are one write.
 
@@ -39,6 +40,7 @@ from ekatra.outbox.models import (
     WAITING,
     WINDOW_CLOSED_REASON,
     Message,
+    WhatsAppWindow,
 )
 from ekatra.outbox.twilio import WHATSAPP
 from ekatra.rendering.parts import Part
@@ -293,6 +295,38 @@ def hold_window_closed(phone: str, now: datetime) -> int:
     _write(update(messages).where(mine, messages.c.status == SENDING, messages.c.hold_reason.is_(None))
            .values(hold_reason=WINDOW_CLOSED_REASON, updated_at=now))
     return held
+
+
+NOTICE_OPENER_PART = "notice-opener"
+NOTICE_OPENER_TEXT = "You have a new message. Reply to read it."  # the template's gist
+
+
+def queue_notice_openers(now: datetime, content_sid: str) -> int:
+    """Queue the notice opener (template `content_sid`, no variables) to every WhatsApp phone with
+    a message outside a course (no enrollment: a cohort's invitation or notice) held for its
+    closed window, unless one is on its way or was sent and not yet answered: one per phone
+    and mode, however many wait. The learner's reply releases them (`release_window`). Without
+    a template nothing is queued (they wait for the learner to write). Runs in the caller's
+    transaction, under the planner's lock. How many were queued."""
+    if not content_sid:
+        return 0
+    opener = messages.alias("opener")
+    answered = exists().where(WhatsAppWindow.phone == opener.c.to_phone,
+                              WhatsAppWindow.last_inbound_at > opener.c.sent_at)
+    live_opener = exists().where(
+        opener.c.to_phone == messages.c.to_phone, opener.c.livemode == messages.c.livemode,
+        opener.c.part == NOTICE_OPENER_PART,
+        or_(opener.c.status.in_(UNSENT),  # on its way
+            and_(opener.c.status.not_in((CANCELLED, SKIPPED)),  # sent (or failed: not again)
+                 or_(opener.c.sent_at.is_(None), ~answered))))
+    waiting = db.session.execute(
+        select(messages.c.to_phone, messages.c.livemode).distinct()
+        .where(messages.c.status == HELD, messages.c.hold_reason == WINDOW_CLOSED_REASON,
+               messages.c.channel == WHATSAPP, messages.c.enrollment_id.is_(None),
+               messages.c.content_sid.is_(None), ~live_opener)).all()
+    return enqueue_many([NewMessage(channel=WHATSAPP, to_phone=phone, body=NOTICE_OPENER_TEXT,
+                                    part=NOTICE_OPENER_PART, content_sid=content_sid, livemode=livemode)
+                         for phone, livemode in waiting], now)
 
 
 def forget_skipped(enrollment_id: int, from_day: int) -> int:

@@ -46,6 +46,7 @@ class WhatsAppSettings:
     sender: str | None = None  # None: a window with any of our senders counts
     window_seconds: float = DEFAULT_WINDOW_SECONDS
     opener_content_sid: str = ""
+    notice_content_sid: str = ""  # the opener of a message outside a course (services.queue_notice_openers)
     quick_replies: Mapping[str, str] = field(default_factory=dict)  # kind → content sid
 
     @classmethod
@@ -56,6 +57,7 @@ class WhatsAppSettings:
         return cls(sender_address(sender) if sender else None,
                    float(config.get("WHATSAPP_WINDOW_SECONDS", DEFAULT_WINDOW_SECONDS)),
                    config.get("WHATSAPP_OPENER_CONTENT_SID", ""),
+                   config.get("WHATSAPP_NOTICE_CONTENT_SID", ""),
                    {kind: sid for kind, sid in quick.items() if sid})
 
 

@@ -1,8 +1,9 @@
 """The sandbox's stand-in for Twilio's Content API: the WhatsApp templates it knows, rendered
 with their variables, and `GET /v1/Content/{sid}` in Twilio's shape.
 
-It knows the templates Ekatra's development defaults and demo use (an opener and quick replies
-for yes/no and two- or three-option questions); `Sandbox(templates=…)` adds others.
+It knows the templates Ekatra's development defaults and demo use (a day's opener, the opener
+of a message outside a course, and quick replies for yes/no and two- or three-option
+questions); `Sandbox(templates=…)` adds others.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from ekatra.config import (
     SANDBOX_CHOICE2_CONTENT_SID,
     SANDBOX_CHOICE3_CONTENT_SID,
+    SANDBOX_NOTICE_CONTENT_SID,
     SANDBOX_OPENER_CONTENT_SID,
     SANDBOX_YES_NO_CONTENT_SID,
 )
@@ -54,6 +56,8 @@ class Template:
 DEMO_TEMPLATES = (
     Template(SANDBOX_OPENER_CONTENT_SID, "ekatra_day_ready",
              "Hi {{1}}, day {{3}} of {{2}} is ready. Reply to start.", (("Start", "start"),)),
+    Template(SANDBOX_NOTICE_CONTENT_SID, "ekatra_message_waiting",
+             "You have a new message. Reply to read it.", (("Read it", "read"),)),
     Template(SANDBOX_YES_NO_CONTENT_SID, "ekatra_yes_no", "{{1}}", (("Yes", "yes"), ("No", "no"))),
     Template(SANDBOX_CHOICE2_CONTENT_SID, "ekatra_choice_2", "{{1}}", (("{{2}}", "A"), ("{{3}}", "B"))),
     Template(SANDBOX_CHOICE3_CONTENT_SID, "ekatra_choice_3", "{{1}}",
