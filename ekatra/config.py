@@ -52,6 +52,17 @@ DEFAULT_BOOLEAN_YES_WORDS = "हाँ,हां,हा,जी,जी हाँ,
 DEFAULT_BOOLEAN_NO_WORDS = "नहीं,नही,ना,nahi,nahin"
 
 
+def _check_limit(name: str, value: str) -> None:
+    """A rate limit setting must be a `limits` string ("600/minute", "10/second;500/hour")."""
+    from limits import parse_many
+
+    try:
+        if not parse_many(value):
+            raise ValueError(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a rate limit such as 600/minute, not {value!r}") from None
+
+
 def _words(value: str) -> tuple[str, ...]:
     """A comma-separated setting as a tuple of its non-empty, trimmed items."""
     return tuple(word.strip() for word in value.split(",") if word.strip())
@@ -284,6 +295,8 @@ class Config:
         self.RATE_LIMIT_PER_AUTHOR = env.get("RATE_LIMIT_PER_AUTHOR", "600/minute")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.APPSEMBLER_ENROLL_USER_LIMIT = env.get("APPSEMBLER_ENROLL_USER_LIMIT", "6/minute")
+        for name in ("RATE_LIMIT_PER_PARTNER", "RATE_LIMIT_PER_AUTHOR", "APPSEMBLER_ENROLL_USER_LIMIT"):
+            _check_limit(name, getattr(self, name))
         self.APPSEMBLER_PASSWORD_LINK_HOURS = float(env.get("APPSEMBLER_PASSWORD_LINK_HOURS", "168"))
         self.IDEMPOTENCY_KEY_HOURS = float(env.get("IDEMPOTENCY_KEY_HOURS", "24"))
         self.METRICS_TOKEN = env.get("METRICS_TOKEN", "")

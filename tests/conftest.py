@@ -124,6 +124,7 @@ def app(_app):
         db.session.remove()
         _empty_tables()
         db.session.remove()
+        _app.extensions["ekatra.limiter"].reset()  # ids start again at 1: so do the rate limits
 
 
 @pytest.fixture

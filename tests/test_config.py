@@ -114,3 +114,10 @@ def test_lease_and_recovery_timing_come_from_the_environment(tmp_path):
 def test_a_lease_shorter_than_twice_the_send_timeout_is_refused(tmp_path):
     with pytest.raises(ConfigurationError, match="OUTBOX_LEASE_SECONDS"):
         Config({"OUTBOX_LEASE_SECONDS": "15", "SEND_TIMEOUT_SECONDS": "10"}, instance_path=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name", ["RATE_LIMIT_PER_PARTNER", "RATE_LIMIT_PER_AUTHOR", "APPSEMBLER_ENROLL_USER_LIMIT"])
+def test_a_rate_limit_that_is_no_limit_is_refused_at_start_up(tmp_path, name):
+    with pytest.raises(ConfigurationError, match=name):
+        Config({name: "six a minute"}, instance_path=tmp_path)

@@ -24,6 +24,7 @@ from ekatra.http import page_policy
 from ekatra.oauth import learners
 from ekatra.oauth.server import EkatraRequest, has_control_characters, oauth_server
 from ekatra.partners.models import Partner
+from ekatra.ratelimits import hit
 
 portal = Blueprint("oauth_portal", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/oauth/static")
@@ -31,6 +32,9 @@ portal = Blueprint("oauth_portal", __name__, template_folder="templates", static
 CSRF = FormCsrf("ekatra_oauth_csrf", "/oauth/")
 MAX_LOGIN_CHARS = 254
 MAX_PASSWORD_CHARS = 200
+# Sign-in attempts from one address (ProxyFix gives the client's behind TRUSTED_PROXIES), besides
+# the partner API's count per login id.
+SIGN_INS_PER_ADDRESS = "30/minute"
 SCOPE_TEXTS = {
     "profile": "Your name",
     "email": "Your email address",
@@ -113,6 +117,10 @@ def decide():
     if not login.strip() or not password or "\x00" in login + password:
         return _consent_page(grant, 400, login=login,
                              error="Enter your email or phone number and your password.")
+    wait = hit(SIGN_INS_PER_ADDRESS, "oauth-sign-in", request.remote_addr or "unknown")
+    if wait is not None:  # many ids tried from one address: each id's own count never sees it
+        return _consent_page(grant, 429, login=login,
+                             error=f"Too many sign-ins from your network; try again in {wait} seconds.")
     try:
         account = learners.login_learner(grant.request.client.row, login=login, password=password,
                                          now=clock.now())

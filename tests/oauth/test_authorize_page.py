@@ -89,6 +89,17 @@ def test_a_wrong_password_shows_the_page_again_and_the_sixth_try_is_limited(clie
     assert limited.status_code == 429 and "Location" not in limited.headers
 
 
+def test_many_login_ids_tried_from_one_address_are_limited_too(client, lms):
+    _verifier, challenge = pkce_pair()
+    query = authorize_query(lms[0], challenge=challenge)
+    for number in range(30):  # each id fails once: the per-id count never sees the pattern
+        tried = log_in_and_consent(client, query, login=f"guess{number}@example.org", password="guess")
+        assert tried.status_code == 401
+    limited = log_in_and_consent(client, query, login="asha@example.org", password=LEARNER_PASSWORD)
+    assert limited.status_code == 429 and "Location" not in limited.headers
+    assert "Too many sign-ins from your network" in limited.get_data(as_text=True)
+
+
 def test_another_partners_learner_cannot_sign_in_through_this_partners_client(client, lms):
     other = PartnerClient.create(client, name="Other LMS")
     other.signup("ravi@example.org", name="Ravi")
