@@ -65,15 +65,23 @@ def accounts_batch(partner: Partner, *, updated_min: datetime | None, updated_ma
                   "date_joined": account.created_at} for (account,) in rows], total, page, page_size)
 
 
-def _grade(enrollment_id: int, course_id: int) -> str:
-    """The share of the course's graded questions the learner answered correctly, "0.00"–"1.00"."""
-    graded = db.session.scalar(select(func.count()).select_from(Question).join(Day).where(
-        Day.course_id == course_id, Question.type != "open"))
-    if not graded:
-        return "1.00"
-    correct = db.session.scalar(select(func.count(func.distinct(Answer.question_id))).where(
-        Answer.enrollment_id == enrollment_id, Answer.is_correct.is_(True)))
-    return f"{min(correct, graded) / graded:.2f}"
+def _grades(pairs: set[tuple[int, int]]) -> dict[int, str]:
+    """enrollment id → the share of its course's graded questions the learner answered
+    correctly, "0.00"–"1.00", for (enrollment id, course id) pairs: two grouped queries."""
+    if not pairs:
+        return {}
+    graded = dict(db.session.execute(
+        select(Day.course_id, func.count()).select_from(Question).join(Day)
+        .where(Day.course_id.in_({course for _, course in pairs}), Question.type != "open")
+        .group_by(Day.course_id)).all())
+    correct = dict(db.session.execute(
+        select(Answer.enrollment_id, func.count(func.distinct(Answer.question_id)))
+        .where(Answer.enrollment_id.in_({enrollment for enrollment, _ in pairs}),
+               Answer.is_correct.is_(True))
+        .group_by(Answer.enrollment_id)).all())
+    return {enrollment: (f"{min(correct.get(enrollment, 0), graded[course]) / graded[course]:.2f}"
+                         if graded.get(course) else "1.00")
+            for enrollment, course in pairs}
 
 
 def enrollments_batch(partner: Partner, *, course_key: str | None, username: str | None,
@@ -103,6 +111,8 @@ def enrollments_batch(partner: Partner, *, course_key: str | None, username: str
                 Certificate.account_id.in_({a for a, _ in pairs}),
                 Certificate.course_id.in_({c for _, c in pairs}))):
             certificates[(certificate.account_id, certificate.course_id)] = certificate
+    grades = _grades({(enrollment.id, delivery.course_id) for enrollment, delivery, account in rows
+                      if (account.id, delivery.course_id) in certificates})
     result = []
     for enrollment, delivery, account in rows:
         row = {"enrollment_id": enrollment.id, "user_id": account.id,
@@ -111,7 +121,7 @@ def enrollments_batch(partner: Partner, *, course_key: str | None, username: str
         certificate = certificates.get((account.id, delivery.course_id))
         if certificate is not None:
             row["certificate"] = {"completion_date": str(certificate.issued_at),
-                                  "grade": _grade(enrollment.id, delivery.course_id),
+                                  "grade": grades[enrollment.id],
                                   "url": download_url(base_url, certificate.serial)}
         result.append(row)
     return Page(result, total, page, page_size)

@@ -134,3 +134,22 @@ def test_enrollment_batch_with_a_certificate(client, author):
         "/analytics/enrollment/batch", query_string={"course_id": "course-v1:edx+DemoX101+2017"}
     )
     assert unknown.status_code == 404 and unknown.get_json() == {"detail": "Not found."}
+
+
+def test_the_grade_is_the_share_of_graded_questions_answered_correctly(client, author):
+    from tests.partners.factories import answer_every_graded_question
+
+    partner = BearerClient.create(client)
+    key = shared_course(author, partner)
+    learner = partner.learner_with_phone("asha", "asha@example.com")
+    (code,) = partner.codes(key)
+    enrolled = partner.post("/enrollment-codes/enroll-user",
+                            json={"email": "asha@example.com", "enrollment_code": code})
+    assert enrolled.get_json() == {"success": True}
+    course_id = author.get(f"/api/delivery/{key.rsplit('+D', 1)[1]}").get_json()["course_id"]
+    answer_every_graded_question(course_id)
+    issued = partner.partner.post("/complete_course", json={"user_id": learner, "course_id": course_id,
+                                                           "force_complete": True})
+    assert issued.status_code == 200, issued.get_json()
+    (row,) = partner.get("/analytics/enrollment/batch", query_string={"course_id": key}).get_json()
+    assert row["certificate"]["grade"] == "1.00"
