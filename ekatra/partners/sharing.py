@@ -20,6 +20,7 @@ from ekatra.deliveries.models import Delivery
 from ekatra.deliveries.services import DELIVERY_NOT_FOUND, find_delivery
 from ekatra.errors import NotFound
 from ekatra.extensions import MAX_ID, db
+from ekatra.partners.locks import locked_delivery
 from ekatra.partners.models import DeliveryPartner, Partner
 from ekatra.partners.testmode import check_sharing
 from ekatra.transactions import transaction
@@ -57,8 +58,9 @@ def share(actor: Actor, delivery_id: int, access_key: str, *, now: datetime) -> 
     if partner is None:
         raise NotFound(PARTNER_NOT_FOUND, {"access_key": [PARTNER_NOT_FOUND]})
     if db.session.get(DeliveryPartner, (delivery.id, partner.id)) is None:
-        check_sharing(delivery, partner)
         with contextlib.suppress(IntegrityError), transaction():  # shared concurrently: the same outcome
+            locked_delivery(delivery.id)  # sharing and enrolling take turns: the mode check holds
+            check_sharing(delivery, partner)
             db.session.add(DeliveryPartner(delivery_id=delivery.id, partner_id=partner.id,
                                            shared_by_id=actor.author_id, shared_at=now))
     return partners_of(actor, delivery.id)
