@@ -1,4 +1,5 @@
-"""`ekatra oauth client create NAME …`: register an OAuth client; its secret is printed once."""
+"""`ekatra oauth client create NAME …` (its secret printed once), `list`, `rotate-secret CLIENT_ID`
+and `delete CLIENT_ID`: the OAuth clients, for operators."""
 
 from __future__ import annotations
 
@@ -41,9 +42,7 @@ def create_client_command(name, partner_ref, redirect_uris, grants, is_public, a
         keys = services.create_client(name=name, partner_id=partner_id, redirect_uris=list(redirect_uris),
                                       grant_types=list(grants), is_public=is_public, now=clock.now())
     except DomainError as error:
-        details = "; ".join(f"{field}: {' '.join(problems)}"
-                            for field, problems in (error.errors or {}).items())
-        raise click.ClickException(f"{error.message} {details}".strip()) from None
+        raise _refusal(error) from None
     if as_json:
         click.echo(json.dumps({"client_id": keys.client_id, "client_secret": keys.client_secret}))
         return
@@ -54,3 +53,64 @@ def create_client_command(name, partner_ref, redirect_uris, grants, is_public, a
     if keys.client_secret:
         click.echo(f"client_secret: {keys.client_secret}")
         click.echo("Keep the secret now: only its hash is stored.")
+
+
+def _refusal(error) -> click.ClickException:
+    details = "; ".join(f"{field}: {' '.join(problems)}" for field, problems in (error.errors or {}).items())
+    return click.ClickException(f"{error.message} {details}".strip())
+
+
+@client_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@with_appcontext
+def list_clients_command(as_json):
+    """The registered clients (never their secrets)."""
+    from ekatra.oauth import services
+
+    clients = [{"client_id": c.client_id, "name": c.name, "partner_id": c.partner_id,
+                "grant_types": c.grant_types, "scope": c.scope, "redirect_uris": c.redirect_uris,
+                "public": c.is_public, "created_at": c.created_at.isoformat()}
+               for c in services.list_clients()]
+    if as_json:
+        click.echo(json.dumps(clients))
+        return
+    for c in clients:
+        owner = f"partner {c['partner_id']}" if c["partner_id"] else "admin"
+        click.echo(f"{c['client_id']}  {c['name']!r}  {owner}  {' '.join(c['grant_types'])}"
+                   f"{'  public' if c['public'] else ''}")
+
+
+@client_group.command("rotate-secret")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True, help='Print {"client_id": …, "client_secret": …}.')
+@with_appcontext
+def rotate_secret_command(client_id, as_json):
+    """A new secret for CLIENT_ID, shown only now; the old one stops working at once."""
+    from ekatra.errors import DomainError
+    from ekatra.oauth import services
+
+    try:
+        secret = services.rotate_client_secret(client_id, now=clock.now())
+    except DomainError as error:
+        raise _refusal(error) from None
+    if as_json:
+        click.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
+        return
+    click.echo(f"client_secret: {secret}")
+    click.echo("Keep the secret now: only its hash is stored. The old secret no longer works.")
+
+
+@client_group.command("delete")
+@click.argument("client_id")
+@click.confirmation_option(prompt="Delete the client and every token it holds?")
+@with_appcontext
+def delete_client_command(client_id):
+    """Delete CLIENT_ID with its codes and tokens."""
+    from ekatra.errors import DomainError
+    from ekatra.oauth import services
+
+    try:
+        services.delete_client(client_id)
+    except DomainError as error:
+        raise _refusal(error) from None
+    click.echo(f"Deleted OAuth client {client_id}.")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from ekatra.errors import Invalid, NotFound
 from ekatra.extensions import MAX_ID, db
@@ -123,6 +123,39 @@ def create_client(*, name: str, partner_id: int | None, redirect_uris: list[str]
     with transaction():
         db.session.add(client)
     return ClientKeys(client, client_id, secret)
+
+
+def list_clients() -> list[OAuthClient]:
+    """Every client, oldest first (for operators: `ekatra oauth client list`)."""
+    return list(db.session.scalars(select(OAuthClient).order_by(OAuthClient.id)))
+
+
+def _existing_client(client_id: str) -> OAuthClient:
+    client = find_client(client_id)
+    if client is None:
+        raise NotFound("No OAuth client has this client_id.")
+    return client
+
+
+def rotate_client_secret(client_id: str, *, now: datetime) -> str:
+    """A new secret for a confidential client, returned once; the old one stops working at
+    once (tokens already issued stay valid until they expire or are revoked)."""
+    client = _existing_client(client_id)
+    if client.is_public:
+        raise Invalid("A public client has no secret.", {"client_id": ["A public client has no secret."]})
+    secret = secrets.token_urlsafe(32)
+    with transaction():
+        client.secret_hash = sha256(secret)
+    return secret
+
+
+def delete_client(client_id: str) -> None:
+    """Remove a client: its codes and tokens go with it (none of them works any more)."""
+    client = _existing_client(client_id)
+    with transaction():
+        db.session.execute(delete(OAuthToken).where(OAuthToken.client_id == client.id))
+        db.session.execute(delete(AuthorizationCode).where(AuthorizationCode.client_id == client.id))
+        db.session.delete(client)
 
 
 def find_client(client_id: str | None) -> OAuthClient | None:
