@@ -278,37 +278,23 @@ def _rejections(token: str, enrollment) -> list[tuple[str, str, str]]:
 
 @student_pages.get("/cohorts/student/<token>/status")
 def status(token):
-    enrollment, _cohort = _student(token)
-    heading, explanation = _explanation(enrollment)
-    pdf_url = url_for("cohorts.portal.student.pdf", token=token) if enrollment.agreement_key else None
-    return _page(
-        "status.html",
-        token,
-        enrollment,
-        "status",
-        title="Your status",
-        heading=heading,
-        explanation=explanation,
-        rejected=_rejections(token, enrollment),
-        pdf_url=pdf_url,
-    )
+    return _status_page(token, "Your status", with_pdf=True)
 
 
 @student_pages.get("/cohorts/student/<token>/resubmit")
 def resubmit(token):
+    return _status_page(token, "Resubmit", with_pdf=False)
+
+
+def _status_page(token: str, title: str, *, with_pdf: bool):
+    """Where the student stands: what was rejected (with a way to send it again) and, once
+    there is one, the signed agreement."""
     enrollment, _cohort = _student(token)
     heading, explanation = _explanation(enrollment)
-    return _page(
-        "status.html",
-        token,
-        enrollment,
-        "status",
-        title="Resubmit",
-        heading=heading,
-        explanation=explanation,
-        rejected=_rejections(token, enrollment),
-        pdf_url=None,
-    )
+    pdf_url = (url_for("cohorts.portal.student.pdf", token=token)
+               if with_pdf and enrollment.agreement_key else None)
+    return _page("status.html", token, enrollment, "status", title=title, heading=heading,
+                 explanation=explanation, rejected=_rejections(token, enrollment), pdf_url=pdf_url)
 
 
 @student_pages.get("/cohorts/student/<token>/agreement.pdf")
