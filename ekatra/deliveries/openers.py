@@ -5,6 +5,9 @@ A day whose parts wait `held` (`window_closed`) gets exactly one opener, part `o
 unique with the enrollment and day, so several planners, a crash or a second 63016 cannot
 queue two. An opener the learner already answered (they wrote after it was sent) is spent: if
 the window closes again before the day went out, the same row is queued again.
+
+`quick_replies_for`: the quick-reply templates a delivery's questions (and their reminders) go
+with on WhatsApp inside the window.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from ekatra.groups.models import Student
 from ekatra.outbox import services as outbox
 from ekatra.outbox.models import HELD, UNSENT, WINDOW_CLOSED_REASON, Message, WhatsAppWindow
 from ekatra.outbox.twilio import WHATSAPP
-from ekatra.outbox.whatsapp import content_variables
+from ekatra.outbox.whatsapp import WhatsAppSettings, content_variables
 
 OPENER_SEQUENCE = -2  # before a carried-over question (-1) and the day's own parts (0…)
 OPENER_TEXT = "Hi {name}, day {day} of {course} is ready. Reply to start."  # the template's gist
@@ -74,3 +77,10 @@ def queue_openers(now: datetime, default_content_sid: str) -> int:
     if added < len(new):  # some existed and were spent: queue them again
         added += outbox.queue_again([(e, d, opener_part(d)) for e, d in spent], now)
     return added
+
+
+def quick_replies_for(delivery: Delivery, whatsapp: WhatsAppSettings) -> dict[str, str]:
+    """The WhatsApp quick-reply templates for this delivery's questions (and their reminders):
+    the course's own, else the deployment's."""
+    course = db.session.get(Course, delivery.course_id)
+    return {**whatsapp.quick_replies, **((course.whatsapp_quick_replies if course else None) or {})}

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, exists, func, literal, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from ekatra.courses.models import Course, Day
+from ekatra.courses.models import Day
 from ekatra.deliveries import openers, planning, reminders
 from ekatra.deliveries.models import (
     ACTIVE,
@@ -168,7 +168,7 @@ def carry_over_question(delivery: Delivery, previous: Day | None, day_number: in
     questions = previous.questions
     added = 0
     for before, question in zip(questions, questions[1:], strict=False):
-        part = question_part(question, CARRIED_SEQUENCE, _quick_replies(delivery, whatsapp))
+        part = question_part(question, CARRIED_SEQUENCE, openers.quick_replies_for(delivery, whatsapp))
         added += _insert_parts(delivery, day_number, [part], now, whatsapp, due_here, _asked(before.id),
                                ~_asked(question.id))
     return added
@@ -177,13 +177,6 @@ def carry_over_question(delivery: Delivery, previous: Day | None, day_number: in
 def _student_timezone():
     """The enrollment's student's timezone (a correlated scalar subquery, for UPDATE … SET)."""
     return select(Student.timezone).where(Student.id == Enrollment.student_id).scalar_subquery()
-
-
-def _quick_replies(delivery: Delivery, whatsapp: WhatsAppSettings) -> dict[str, str]:
-    """The WhatsApp quick-reply templates for this delivery's questions: the course's own, else
-    the deployment's."""
-    course = db.session.get(Course, delivery.course_id)
-    return {**whatsapp.quick_replies, **((course.whatsapp_quick_replies if course else None) or {})}
 
 
 def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats,
@@ -220,7 +213,7 @@ def plan_delivery(delivery: Delivery, now: datetime, stats: PlanStats,
         if day is not None:
             stats.messages += carry_over_question(delivery, days.get(day_number - 1), day_number, now,
                                                   due_here, whatsapp)
-            parts = day_parts(day, _quick_replies(delivery, whatsapp))
+            parts = day_parts(day, openers.quick_replies_for(delivery, whatsapp))
             stats.messages += _insert_parts(delivery, day_number, parts, now, whatsapp, due_here)
         timezone = _student_timezone()
         if day_number >= last_day:

@@ -42,6 +42,7 @@ from ekatra.deliveries.models import (
     Delivery,
     Enrollment,
 )
+from ekatra.deliveries.openers import quick_replies_for
 from ekatra.errors import Invalid
 from ekatra.extensions import db
 from ekatra.groups.models import Student
@@ -50,7 +51,7 @@ from ekatra.outbox import services as outbox
 from ekatra.outbox.models import DELIVERED, READ, SENDING, SENT, UNDELIVERED, UNSENT, Message
 from ekatra.outbox.optouts import opted_out
 from ekatra.outbox.whatsapp import WhatsAppSettings, hold_if_closed
-from ekatra.rendering.parts import Part
+from ekatra.rendering.parts import Part, quick_reply
 from ekatra.rendering.reminders import reminder_lead_in, render_pause_notice, render_reminder
 from ekatra.rendering.texts import render_question
 
@@ -226,6 +227,7 @@ def _plan_nth(delivery: Delivery, n: int, gap: timedelta, quiet: QuietHours | No
                value=Student.timezone)
     # Not after the learner's next day: that day repeats nothing, and the question is over.
     before_next_day = or_(Enrollment.next_due_at.is_(None), Enrollment.next_due_at > due)
+    quick_replies = quick_replies_for(delivery, whatsapp)  # on WhatsApp: buttons, as when first asked
     questions = {question.id: question for question in db.session.scalars(
         select(Question).where(Question.id.in_({question_id for question_id, _, _ in found})))}
     added = 0
@@ -235,7 +237,8 @@ def _plan_nth(delivery: Delivery, n: int, gap: timedelta, quiet: QuietHours | No
             continue
         body = render_reminder(lead_in, render_question(question.position, question.text, question.type,
                                                         question.options or ()))
-        part = Part(reminder_part(question_id, n), REMINDER_SEQUENCE + n, body, question_id)
+        part = Part(reminder_part(question_id, n), REMINDER_SEQUENCE + n, body, question_id,
+                    quick_reply(question, quick_replies, lead_in) if quick_replies else None)
         recipients = learners(Enrollment.id, literal(delivery.id), Student.channel, Student.phone, due,
                               hold_if_closed(Student.channel, Student.phone, whatsapp.sender, now),
                               Student.livemode).where(

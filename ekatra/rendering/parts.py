@@ -47,10 +47,12 @@ class Part:
 MAX_QUICK_REPLY_OPTIONS = 3  # WhatsApp quick-reply templates: one button per option, up to three
 
 
-def quick_reply(question: QuestionLike, quick_replies: Mapping[str, str]) -> tuple[str, str] | None:
+def quick_reply(question: QuestionLike, quick_replies: Mapping[str, str],
+                lead_in: str | None = None) -> tuple[str, str] | None:
     """The quick-reply template for a question, when one is configured: a `boolean` question with
     Yes/No buttons (variables {"1": question}), a `choice` of two or three options with one button
-    per option ({"1": question, "2": option A, "3": option B[, "4": option C]})."""
+    per option ({"1": question, "2": option A, "3": option B[, "4": option C]}). A reminder puts
+    its lead-in before the question, in the same variable."""
     options = list(question.options or ())
     if question.type == "boolean":
         kind = "boolean"
@@ -61,7 +63,8 @@ def quick_reply(question: QuestionLike, quick_replies: Mapping[str, str]) -> tup
     sid = quick_replies.get(kind)
     if not sid:
         return None
-    values = [f"Q{question.position}. {question.text.strip()}", *(options if kind != "boolean" else ())]
+    asked = f"Q{question.position}. {question.text.strip()}"
+    values = [f"{lead_in}\n{asked}" if lead_in else asked, *(options if kind != "boolean" else ())]
     return sid, json.dumps({str(n): v for n, v in enumerate(values, 1)}, ensure_ascii=False)
 
 

@@ -4,13 +4,14 @@ the planner and dispatcher of the app with the clock injected, a fake Twilio."""
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from ekatra import clock as real_clock
-from ekatra.config import SANDBOX_OPENER_CONTENT_SID
+from ekatra.config import SANDBOX_OPENER_CONTENT_SID, SANDBOX_YES_NO_CONTENT_SID
 from ekatra.deliveries.planner import plan_due_days
 from ekatra.extensions import db
 from ekatra.inbound.replies import ReplySettings, receive_reply
@@ -39,10 +40,11 @@ class Clock:
         return self.now
 
 
-def tick(clock: Clock, sender: FakeSender, at: datetime, *, send: bool = True) -> None:
+def tick(clock: Clock, sender: FakeSender, at: datetime, *, send: bool = True,
+         settings: WhatsAppSettings = SETTINGS) -> None:
     """One worker tick at `at`: plan (days, reminders, openers), then send what is due."""
     clock.now = at
-    plan_due_days(at, SETTINGS)
+    plan_due_days(at, settings)
     if send:
         dispatch_until_idle(sender, clock)
 
@@ -237,6 +239,21 @@ def test_on_whatsapp_a_closed_window_sends_the_opener_and_the_reminder_waits_for
     write(app, kofi, "hi", START + timedelta(minutes=201), channel="whatsapp")
     tick(clock, sender, START + timedelta(minutes=201))
     assert reminders_to(sender, kofi) == [f"{LEAD_IN}\nQ1. Is a budget a plan?\nReply YES or NO."]
+
+
+def test_on_whatsapp_a_reminder_of_a_yes_no_question_comes_with_its_buttons(app, author, clock, sender):
+    buttons = WhatsAppSettings(opener_content_sid=SANDBOX_OPENER_CONTENT_SID,
+                               quick_replies={"boolean": SANDBOX_YES_NO_CONTENT_SID})
+    deliver(author, (ACCRA,), {"after_minutes": [60], "quiet_hours": None})
+    kofi = ACCRA["number"]
+    open_window(kofi, START - timedelta(minutes=5))  # a day's window: free-form and buttons go
+    for minutes in (0, 60):
+        tick(clock, sender, START + timedelta(minutes=minutes), settings=buttons)
+    question, reminder = [m for m in sender.sent if m.content_sid]
+    assert (question.content_sid, json.loads(question.content_variables)) == (
+        SANDBOX_YES_NO_CONTENT_SID, {"1": "Q1. Is a budget a plan?"})
+    assert (reminder.content_sid, json.loads(reminder.content_variables)) == (
+        SANDBOX_YES_NO_CONTENT_SID, {"1": f"{LEAD_IN}\nQ1. Is a budget a plan?"})
 
 
 def test_a_silent_learner_is_paused_with_one_notice_and_resumes_by_writing(app, author, clock, sender):
