@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from ekatra.auth.services import Actor
+from ekatra.cohorts.errors import Missing, StateError, ValidationFailed
 from ekatra.cohorts.models import (
     ACTIVE,
     AGREEMENT,
@@ -30,17 +31,7 @@ from ekatra.cohorts.models import (
     CohortEnrollment,
     Verification,
 )
-from ekatra.cohorts.services import (
-    Missing,
-    Settings,
-    StateError,
-    ValidationFailed,
-    documents_of,
-    find_cohort,
-    find_enrollment,
-    queue_text,
-    summary,
-)
+from ekatra.cohorts.services import Settings, documents_of, find_cohort, find_enrollment, queue_text, summary
 from ekatra.extensions import MAX_ID, db
 
 

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from ekatra.auth.services import Actor
+from ekatra.cohorts.errors import AccessDenied, ValidationFailed
 from ekatra.cohorts.models import REVOKED, Cohort, CohortEnrollment
-from ekatra.cohorts.services import AccessDenied, ValidationFailed, find_cohort
+from ekatra.cohorts.services import find_cohort
 from ekatra.extensions import db
 
 BASE_COLUMNS = ("cohort_name", "student_name", "student_surname")

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ekatra.auth.services import Actor
 from ekatra.cohorts import links
+from ekatra.cohorts.errors import StateError, ValidationFailed
 from ekatra.cohorts.models import (
     ACTIVE,
     DRAFT,
@@ -25,14 +26,7 @@ from ekatra.cohorts.models import (
     Cohort,
     CohortEnrollment,
 )
-from ekatra.cohorts.services import (
-    Settings,
-    StateError,
-    ValidationFailed,
-    find_cohort,
-    find_enrollment,
-    queue_text,
-)
+from ekatra.cohorts.services import Settings, find_cohort, find_enrollment, queue_text
 from ekatra.extensions import db
 from ekatra.groups.phones import canonical_timezone, normalise_channel, normalise_phone
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ekatra.cohorts import links
 from ekatra.cohorts.enrollments import refresh_state
+from ekatra.cohorts.errors import LinkRefused, StateError, ValidationFailed
 from ekatra.cohorts.models import (
     ACTIVE,
     CANCELLED,
@@ -24,14 +25,7 @@ from ekatra.cohorts.models import (
     CohortDocument,
     CohortEnrollment,
 )
-from ekatra.cohorts.services import (
-    LinkRefused,
-    Settings,
-    StateError,
-    ValidationFailed,
-    documents_of,
-    filled_in,
-)
+from ekatra.cohorts.services import Settings, documents_of, filled_in
 from ekatra.cohorts.storage import new_key
 from ekatra.extensions import db
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ekatra.cohorts.services import LinkRefused, Settings, StateError
+from ekatra.cohorts.errors import LinkRefused, StateError
+from ekatra.cohorts.services import Settings
 from ekatra.cohorts.storage import store_from_config
 from ekatra.csrf import FormCsrf
 from ekatra.errors import DomainError

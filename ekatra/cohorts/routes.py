@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from ekatra import clock
 from ekatra.auth.tokens import author_required, current_actor
 from ekatra.cohorts import enrollments, export, invitations, paperwork, services, sponsor
+from ekatra.cohorts.errors import CohortError, Missing
 from ekatra.cohorts.portal import cohort_settings, cohort_store, portal
 from ekatra.cohorts.schemas import (
     BulkSignSchema,
@@ -33,7 +34,6 @@ from ekatra.cohorts.schemas import (
     sponsor_body,
     verification_body,
 )
-from ekatra.cohorts.services import CohortError
 from ekatra.cohorts.sponsor_pages import sponsor_pages
 from ekatra.cohorts.student_pages import student_pages
 from ekatra.errors import DomainError, _flatten_locations, error_body
@@ -315,7 +315,7 @@ class SignedAgreement(MethodView):
         enrollment, _documents, _owner = enrollments.get_enrollment(current_actor(), enrollment_id)
         data = paperwork.signed_agreement(enrollment, cohort_store())
         if data is None:
-            raise services.Missing("The signed agreement exists once the sponsor has signed")
+            raise Missing("The signed agreement exists once the sponsor has signed")
         return current_app.response_class(
             data,
             mimetype="application/pdf",

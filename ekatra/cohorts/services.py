@@ -1,5 +1,5 @@
 """Cohorts for their owners: create, list, read and cancel them; and what the package's other
-modules share: the contract's errors, the settings the routes hand in, finding an owner's cohort
+modules share: the settings the routes hand in, finding an owner's cohort
 or enrollment, the enrollment counts, texts to a student through the outbox, and the fields of
 the agreement templates.
 
@@ -7,9 +7,7 @@ Invitations are in `invitations`, enrollments and their verification in `enrollm
 spreadsheet in `export`; what students do through their links is in `paperwork`, and what the
 sponsor does through theirs in `sponsor`.
 
-Errors are the contract's: `CohortError`s carry a code (VALIDATION_ERROR, STATE_ERROR,
-NOT_FOUND, AUTHENTICATION_ERROR, AUTHORIZATION_ERROR) and details, turned into
-`{"message", "errors"?, "error": {"code", "message", "details"?}}` by the cohorts blueprint.
+The contract's errors are in `errors`.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ from sqlalchemy import func, select
 
 from ekatra.auth.services import Actor
 from ekatra.cohorts import links
+from ekatra.cohorts.errors import Missing, StateError, ValidationFailed
 from ekatra.cohorts.models import (
     ACTIVE,
     CANCELLED,
@@ -43,7 +42,7 @@ from ekatra.cohorts.models import (
     CohortEnrollment,
 )
 from ekatra.courses.services import find_course
-from ekatra.errors import DomainError, NotFound
+from ekatra.errors import NotFound
 from ekatra.extensions import MAX_ID, db
 from ekatra.groups.phones import canonical_timezone, normalise_channel
 from ekatra.outbox import services as outbox
@@ -66,49 +65,6 @@ PLACEHOLDERS = (
 )
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 COHORT_NOT_FOUND, ENROLLMENT_NOT_FOUND = "Cohort not found", "Enrollment not found"
-
-
-# Errors -----------------------------------------------------------------------------------------
-
-
-class CohortError(DomainError):
-    """An error in the contract's shape: a code, a status, and optional details."""
-
-    code = "VALIDATION_ERROR"
-
-    def __init__(
-        self,
-        message: str,
-        errors: dict | None = None,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        details: dict | None = None,
-    ):
-        super().__init__(message, errors)
-        self.status = status or self.status
-        self.code = code or self.code
-        self.details = details
-
-
-class ValidationFailed(CohortError):
-    status, code = 422, "VALIDATION_ERROR"
-
-
-class StateError(CohortError):
-    status, code = 409, "STATE_ERROR"
-
-
-class Missing(CohortError, NotFound):
-    status, code = 404, "NOT_FOUND"
-
-
-class LinkRefused(CohortError):
-    status, code = 401, "AUTHENTICATION_ERROR"
-
-
-class AccessDenied(CohortError):
-    status, code = 403, "AUTHORIZATION_ERROR"
 
 
 # Settings the routes hand in -------------------------------------------------------------------

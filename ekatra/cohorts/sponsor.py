@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ekatra.auth.services import Actor
 from ekatra.cohorts import documents, links
+from ekatra.cohorts.errors import LinkRefused, Missing, StateError, ValidationFailed
 from ekatra.cohorts.models import (
     ACTIVE,
     APPROVED,
@@ -25,15 +26,7 @@ from ekatra.cohorts.models import (
     CohortEnrollment,
 )
 from ekatra.cohorts.paperwork import agreement_texts, decode_png_data_url, student_documents
-from ekatra.cohorts.services import (
-    LinkRefused,
-    Missing,
-    Settings,
-    StateError,
-    ValidationFailed,
-    first_day,
-    summary,
-)
+from ekatra.cohorts.services import Settings, first_day, summary
 from ekatra.cohorts.storage import new_key
 from ekatra.extensions import db
 

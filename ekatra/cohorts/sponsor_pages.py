@@ -8,8 +8,9 @@ from flask import Blueprint, current_app, g, render_template, request, url_for
 
 from ekatra import clock
 from ekatra.cohorts import sponsor
+from ekatra.cohorts.errors import ValidationFailed
 from ekatra.cohorts.portal import LABELS, cohort_settings, csrf_token
-from ekatra.cohorts.services import ValidationFailed, first_day
+from ekatra.cohorts.services import first_day
 
 sponsor_pages = Blueprint("sponsor", __name__)
 

@@ -8,9 +8,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ekatra import clock
 from ekatra.cohorts import paperwork
+from ekatra.cohorts.errors import Missing, ValidationFailed
 from ekatra.cohorts.models import APPROVED, FINALISED, REJECTED, SIGNED
 from ekatra.cohorts.portal import LABELS, cohort_settings, csrf_token
-from ekatra.cohorts.services import Missing, ValidationFailed, first_day
+from ekatra.cohorts.services import first_day
 
 student_pages = Blueprint("student", __name__)
 
