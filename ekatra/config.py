@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -81,11 +82,21 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+_JSON_DECODER = json.JSONDecoder()
+
+
+def json_column_loads(data: str | bytes):
+    """A JSON column's value from the database: `json.loads` without its detection of the text's
+    encoding (psycopg hands PostgreSQL's UTF-8 bytes, SQLite a str): a course read decodes
+    dozens of these."""
+    return _JSON_DECODER.decode(data if isinstance(data, str) else data.decode("utf-8"))
+
+
 def engine_options(database_url: str) -> dict:
     """SQLAlchemy engine settings: connections recycled after a while, never pinged per checkout;
     on PostgreSQL each connection prepares a statement from its second execution on (the read
     paths run the same few statements on every request)."""
-    options: dict = {"pool_recycle": DATABASE_POOL_RECYCLE_SECONDS}
+    options: dict = {"pool_recycle": DATABASE_POOL_RECYCLE_SECONDS, "json_deserializer": json_column_loads}
     if database_url.startswith("postgresql+psycopg://"):
         options["connect_args"] = {"prepare_threshold": 1}
     return options

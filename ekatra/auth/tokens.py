@@ -7,7 +7,9 @@ A request's token is checked in two parts:
   every request, and whatever is not the plain success case goes through the library, so
   every refusal is the library's.
 - the login session (`sid`), read from the database on every request, remembered header or
-  not: a logout or a password reset refuses the session's tokens from the next request on.
+  not: a logout or a password reset refuses the session's tokens from the next request on. A
+  read route declared `author_required(session_in_read=True)` reads it in its own first
+  statement instead of a statement of its own (`ekatra.auth.checked_reads`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from functools import wraps
 
 from flask import Flask, current_app, g, request
 from flask_jwt_extended import (
@@ -28,9 +31,11 @@ from flask_jwt_extended.config import config as jwt_config
 
 from ekatra import clock
 from ekatra.auth import services
+from ekatra.auth.checked_reads import SESSION_REFUSED, Reader, SessionToCheck
 from ekatra.auth.models import LoginSession
 from ekatra.errors import error_body
 from ekatra.http import authenticated_by, set_caller
+from ekatra.read_only import READ_METHODS
 
 VERIFIED_HEADERS_KEPT = 4096
 
@@ -47,6 +52,13 @@ def issue_tokens(session: LoginSession | services.ActiveSession, *, refresh: boo
 def current_actor() -> services.Actor:
     """Who the request's token speaks for (set by the session check of `author_required`)."""
     return g.login_session.actor
+
+
+def current_reader() -> Reader:
+    """For a route declared `author_required(session_in_read=True)`: the SessionToCheck its
+    service's first statement checks (or the Actor, when the session is already read)."""
+    login = g.login_session
+    return login if isinstance(login, SessionToCheck) else login.actor
 
 
 def current_session_id() -> str:
@@ -106,10 +118,11 @@ def signed_claims(header: str | None) -> dict | None:
 
 
 def _load_active_session(claims: dict) -> bool:
-    """Set `g.login_session` when the token's login session is active (read from the database)."""
+    """Set `g.login_session` when the token's login session is active (read from the database)
+    and is the session of the token's author."""
     sid = claims.get("sid")
     session = services.active_session(sid, clock.now()) if sid else None
-    if session is None:
+    if session is None or str(session.author_id) != claims.get("sub"):
         return False
     g.login_session = session
     return True
@@ -124,15 +137,42 @@ def _unexpired(claims: dict) -> bool:
     return expires is None or expires > time.time() - leeway
 
 
+def _remembered_claims(refresh: bool) -> dict | None:
+    """The claims of the request's header if it is remembered and its token is of the route's
+    type and unexpired; None: the library must decide."""
+    if request.method in jwt_config.exempt_methods:
+        return None
+    claims = _verified_headers().claims(jwt_config.decode_key, request.headers.get("Authorization"))
+    kind = "refresh" if refresh else "access"
+    return claims if claims is not None and claims.get("type") == kind and _unexpired(claims) else None
+
+
 def _verify_remembered(refresh: bool) -> bool:
     """True when the request carries a remembered header whose token is of the route's type,
     unexpired, and names an active session (then `g.login_session` is set). False: the
     library must decide."""
-    if request.method in jwt_config.exempt_methods:
+    claims = _remembered_claims(refresh)
+    return claims is not None and _load_active_session(claims)
+
+
+def _session_to_check() -> bool:
+    """For a read whose statement checks the session: True when the request carries a
+    remembered access token naming a session (then `g.login_session` is a SessionToCheck)."""
+    claims = _remembered_claims(refresh=False)
+    sid, subject = (claims.get("sid"), claims.get("sub")) if claims is not None else (None, None)
+    if not sid or not isinstance(subject, str) or not subject.isdigit():
         return False
-    claims = _verified_headers().claims(jwt_config.decode_key, request.headers.get("Authorization"))
-    return (claims is not None and claims.get("type") == ("refresh" if refresh else "access")
-            and _unexpired(claims) and _load_active_session(claims))
+    g.login_session = SessionToCheck(sid, int(subject), clock.now())
+    return True
+
+
+def _settle_session() -> None:
+    """Read the request's SessionToCheck alone if its read did not (Unauthorized if refused)."""
+    login = g.get("login_session")
+    if isinstance(login, SessionToCheck):
+        actor = login.settle()
+        g.login_session = services.ActiveSession(id=login.id, author_id=actor.author_id,
+                                                 is_admin=actor.is_admin)
 
 
 def verify_author_token(refresh: bool = False) -> None:
@@ -146,18 +186,41 @@ def verify_author_token(refresh: bool = False) -> None:
                                      accepted[1])
 
 
-def author_required(refresh: bool = False):
+def author_required(refresh: bool = False, *, session_in_read: bool = False):
     """Decorator: a valid, unrevoked author token (access, or refresh where asked).
 
     Views read the caller with `current_actor()` and `current_session_id()`; flask-jwt-extended's
     `get_jwt()` is not set when the header was remembered. The token is checked before any
-    `blp.arguments` of the view parses the request (`ekatra.http.authenticated_by`)."""
+    `blp.arguments` of the view parses the request (`ekatra.http.authenticated_by`).
+
+    `session_in_read`: for a GET whose view passes `current_reader()` to a service that runs
+    its first statement as a `CheckedSelect`, the login session is read by that statement
+    (`ekatra.auth.checked_reads`). Whatever the view does (returns, raises, reads nothing),
+    the session is settled before the answer leaves: a refused session is a 401."""
 
     def check() -> None:
-        verify_author_token(refresh)
-        set_caller(f"author:{g.login_session.actor.author_id}")
+        if not (session_in_read and request.method in READ_METHODS and _session_to_check()):
+            verify_author_token(refresh)
+        set_caller(f"author:{g.login_session.author_id}")
 
-    return authenticated_by(check)
+    authenticate = authenticated_by(check)
+    if not session_in_read:
+        return authenticate
+
+    def decorate(view):
+        @wraps(view)
+        def settled(*args, **kwargs):
+            try:
+                answer = view(*args, **kwargs)
+            except Exception:
+                _settle_session()  # a refused session's 401 replaces the view's error
+                raise
+            _settle_session()
+            return answer
+
+        return authenticate(settled)
+
+    return decorate
 
 
 def register_token_callbacks(jwt: JWTManager, app: Flask) -> None:
@@ -174,7 +237,7 @@ def register_token_callbacks(jwt: JWTManager, app: Flask) -> None:
     jwt.unauthorized_loader(lambda reason: unauthorized(f"Missing credentials: {reason}"))
     jwt.invalid_token_loader(lambda reason: unauthorized(f"Invalid token: {reason}"))
     jwt.expired_token_loader(lambda _h, _p: unauthorized("Token has expired; log in or refresh."))
-    jwt.revoked_token_loader(lambda _h, _p: unauthorized("Token has been revoked; log in again."))
+    jwt.revoked_token_loader(lambda _h, _p: unauthorized(SESSION_REFUSED))
     jwt.user_lookup_error_loader(lambda _h, _p: unauthorized("Unknown account."))
     jwt.needs_fresh_token_loader(lambda _h, _p: unauthorized("A fresh login is required."))
     jwt.token_verification_failed_loader(lambda _h, _p: unauthorized("Token was refused."))

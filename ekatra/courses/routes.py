@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ekatra import clock
-from ekatra.auth.tokens import author_required, current_actor
+from ekatra.auth.tokens import author_required, current_actor, current_reader
 from ekatra.courses import days, services
 from ekatra.courses.schemas import (
     CourseCreatedSchema,
@@ -54,10 +54,10 @@ class Courses(MethodView):
 class CourseById(MethodView):
     @blp.response(200, CourseSchema)
     @blp.alt_response(404, description="Course not found!!")
-    @author_required()
+    @author_required(session_in_read=True)
     def get(self, id):
         """Read a course with its days and questions"""
-        return services.get_course(current_actor(), id)
+        return services.get_course(current_reader(), id)
 
     @blp.arguments(CourseUpdateSchema, example={"days": [EXAMPLE_DAY]})
     @blp.response(200, MessageSchema)

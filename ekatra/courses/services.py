@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
 
+from ekatra.auth.checked_reads import CheckedSelect, Reader
 from ekatra.auth.services import Actor
 from ekatra.courses.models import Course, Day, Question
 from ekatra.errors import NotFound
@@ -73,7 +74,7 @@ _COURSE_COLUMNS = (_courses.c.id, _courses.c.owner_id, _courses.c.name, _courses
                    _courses.c.whatsapp_quick_replies, _courses.c.reminder_lead_in)
 # The course with its days and their questions in one statement: a row per question (or per day
 # without questions, or one row for a course without days), the course's columns on each.
-_COURSE_WITH_DAYS = (
+_COURSE_WITH_DAYS = CheckedSelect(
     select(*_COURSE_COLUMNS, _days.c.number, _days.c.text.label("day_text"),
            _questions.c.id.label("question_id"), *(_questions.c[name] for name in QUESTION_FIELDS))
     .select_from(_courses.outerjoin(_days, _days.c.course_id == _courses.c.id)
@@ -83,14 +84,14 @@ _COURSE_WITH_DAYS = (
 _COURSE_FIELDS = tuple(column.name for column in _COURSE_COLUMNS)
 
 
-def get_course(actor: Actor, course_id: int) -> dict:
+def get_course(reader: Reader, course_id: int) -> dict:
     """The course with its days (in number order) and their questions (in position order), as
-    CourseSchema reads it: plain dicts from one query.
+    CourseSchema reads it: plain dicts from one query (which checks a SessionToCheck too).
 
     Another author's course is not found, as with `find_course`."""
-    rows = []
+    actor, rows = reader, []
     if is_row_id(course_id):
-        rows = db.session.connection().execute(_COURSE_WITH_DAYS, {"course_id": course_id}).all()
+        actor, rows = _COURSE_WITH_DAYS.rows(reader, {"course_id": course_id})
     if not rows or visible(actor, rows[0]) is None:
         raise NotFound("Course not found!!")
     days: list[dict] = []

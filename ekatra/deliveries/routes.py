@@ -6,7 +6,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 
 from ekatra import clock, spreadsheets
-from ekatra.auth.tokens import author_required, current_actor
+from ekatra.auth.tokens import author_required, current_actor, current_reader
 from ekatra.deliveries import progress, reminders, services, views
 from ekatra.deliveries.schemas import (
     DeliveryActionResultSchema,
@@ -83,10 +83,10 @@ class LearnerResume(MethodView):
 @blp.route("/retrieve-deliveries")
 class Deliveries(MethodView):
     @blp.response(200, DeliveryListItemSchema(many=True))
-    @author_required()
+    @author_required(session_in_read=True)
     def get(self):
         """List your deliveries (an empty list when there are none)"""
-        return views.list_deliveries(current_actor())
+        return views.list_deliveries(current_reader())
 
 
 @blp.route("/delivery/<int:delivery_id>/schedule")

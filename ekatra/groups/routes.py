@@ -8,7 +8,7 @@ from flask import request, send_file
 from flask.views import MethodView
 
 from ekatra import clock
-from ekatra.auth.tokens import author_required, current_actor
+from ekatra.auth.tokens import author_required, current_actor, current_reader
 from ekatra.errors import Invalid, UnsupportedMediaType
 from ekatra.groups import services, transfer
 from ekatra.groups.csvio import XLSX_CONTENT_TYPE
@@ -70,10 +70,10 @@ class Groups(MethodView):
 class GroupById(MethodView):
     @blp.response(200, GroupOutSchema)
     @blp.alt_response(404, **_NOT_FOUND)
-    @author_required()
+    @author_required(session_in_read=True)
     def get(self, group_id):
         """Read a group and its students"""
-        return services.get_group(current_actor(), group_id)
+        return services.get_group(current_reader(), group_id)
 
     @blp.doc(description="Changes the given fields. A given `students` list becomes the "
                          "group's students: an item with an `id`, or else with the number of a "

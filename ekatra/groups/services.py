@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.orm import selectinload
 
+from ekatra.auth.checked_reads import CheckedSelect, Reader
 from ekatra.auth.services import Actor
 from ekatra.errors import Conflict, Invalid, NotFound
 from ekatra.extensions import db
@@ -87,7 +88,7 @@ _groups, _students, _opt_outs = Group.__table__, Student.__table__, OptOut.__tab
 # The group with its students (oldest first) in one statement: a row per student, the group's
 # columns on each (one row with no student for an empty group). opt_outs holds at most one row
 # per (phone, channel, livemode), so the join never repeats a student.
-_GROUP_WITH_STUDENTS = (
+_GROUP_WITH_STUDENTS = CheckedSelect(
     select(_groups.c.id, _groups.c.owner_id, _groups.c.name, _groups.c.description,
            _groups.c.default_timezone, _groups.c.default_channel,
            _students.c.id.label("student_id"), _students.c.name.label("student_name"),
@@ -101,14 +102,14 @@ _GROUP_WITH_STUDENTS = (
     .order_by(_students.c.id))
 
 
-def get_group(actor: Actor, group_id: int) -> dict:
-    """The group and its students, as GroupOutSchema reads it (plain dicts from one query), each
-    student with `opted_out` as `_mark_opt_outs` sets it.
+def get_group(reader: Reader, group_id: int) -> dict:
+    """The group and its students, as GroupOutSchema reads it (plain dicts from one query, which
+    checks a SessionToCheck too), each student with `opted_out` as `_mark_opt_outs` sets it.
 
     Another author's group is not found, as with `find_group`."""
-    rows = []
+    actor, rows = reader, []
     if is_row_id(group_id):
-        rows = db.session.connection().execute(_GROUP_WITH_STUDENTS, {"group_id": group_id}).all()
+        actor, rows = _GROUP_WITH_STUDENTS.rows(reader, {"group_id": group_id})
     if not rows or visible(actor, rows[0]) is None:
         raise NotFound(GROUP_NOT_FOUND)
     group = rows[0]
