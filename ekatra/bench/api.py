@@ -29,7 +29,7 @@ import click
 import requests
 
 from ekatra.bench.database import bench_app, bench_environ, temporary_database
-from ekatra.bench.report import show
+from ekatra.bench.report import machine_reference_ms, show
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent  # where app.py is
 GUNICORN_SETTINGS = PROJECT_ROOT / "gunicorn.conf.py"
@@ -222,6 +222,7 @@ BENCH_RATE_LIMIT = "100000000/minute"
 
 def run_api(*, seconds: float, connections: int, web_workers: int, threads: int, database: str | None,
             max_requests: int, rate: float = 0.0, rate_limit_storage: str = "memory://") -> dict:
+    reference = machine_reference_ms()
     with temporary_database(database) as url, tempfile.TemporaryDirectory(prefix="ekatra-bench-") as folder:
         plan, messages = seed_api_data(url)
         plan_file = Path(folder, "requests.json")
@@ -253,7 +254,7 @@ def run_api(*, seconds: float, connections: int, web_workers: int, threads: int,
             "requests": result["requests"], "errors": result["errors"], "seconds": result["seconds"],
             "requests_per_second": round(result["requests"] / result["seconds"], 1),
             "latency_p50_ms": result["p50_ms"], "latency_p99_ms": result["p99_ms"], **cpu,
-            "error_sample": result["error_sample"]}
+            "machine_reference_ms": reference, "error_sample": result["error_sample"]}
 
 
 @click.command("api")

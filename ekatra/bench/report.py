@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import resource
+import time
 from pathlib import Path
 
 import click
@@ -50,6 +51,20 @@ def max_in_window(times: list[float], window_seconds: float = 1.0) -> int:
             first += 1
         best = max(best, last - first + 1)
     return best
+
+
+def machine_reference_ms(repeats: int = 5) -> float:
+    """CPU milliseconds this machine takes for a fixed piece of pure Python (a million steps of
+    a loop adding integers), the fastest of `repeats`. Printed beside the API figures: a shared
+    machine's speed varies from one sitting to the next, and the figures move with it."""
+    fastest = math.inf
+    for _ in range(repeats):
+        started = time.process_time()
+        total = 0
+        for step in range(1_000_000):
+            total += step
+        fastest = min(fastest, time.process_time() - started)
+    return round(1000 * fastest, 1)
 
 
 def show(title: str, figures: dict, json_file: str | None) -> None:
