@@ -83,7 +83,7 @@ def test_an_admin_reads_everyones_and_lists_every_delivery(client, author, other
     assert [d["id"] for d in other_author.get("/api/retrieve-deliveries").get_json()] == [other_delivery]
 
 
-def test_another_authors_token_never_reads_through_a_shared_session_id(app, client, author, other_author, owned):
+def test_a_token_never_reads_through_another_authors_session(app, client, author, other_author, owned):
     """A token names its author and its session; the session must be that author's."""
     from flask_jwt_extended import create_access_token, decode_token
 

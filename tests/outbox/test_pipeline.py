@@ -49,6 +49,22 @@ def test_claims_overlap_sends_and_every_message_is_sent_once_with_its_sid(app, m
     add_messages(60, due_at=now)
     sender = FakeSender()
     events = _record_claims_and_writes(monkeypatch)
+    # The first sends wait until a second claim was made (at most 10 s): the pipeline must claim
+    # while sends are out, however the threads happen to be scheduled.
+    gate, send, claim = threading.Event(), sender.send, dispatch.claims.claim_batch
+
+    def gated_send(*args, **kwargs):
+        gate.wait(10)
+        return send(*args, **kwargs)
+
+    def claim_then_open(*args, **kwargs):
+        claimed = claim(*args, **kwargs)
+        if sum(1 for what, _rows in events if what == "claim") >= 2:
+            gate.set()
+        return claimed
+
+    sender.send = gated_send
+    monkeypatch.setattr(dispatch.claims, "claim_batch", claim_then_open)
 
     stats = dispatch_until_idle(sender, clock.now, replace(FAST, batch_size=7))
 
