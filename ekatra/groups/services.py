@@ -88,12 +88,16 @@ _groups, _students, _opt_outs = Group.__table__, Student.__table__, OptOut.__tab
 # The group with its students (oldest first) in one statement: a row per student, the group's
 # columns on each (one row with no student for an empty group). opt_outs holds at most one row
 # per (phone, channel, livemode), so the join never repeats a student.
+_GROUP_FIELDS = ("id", "owner_id", "name", "description", "default_timezone", "default_channel")
+_STUDENT_FIELDS = ("id", "name", "phone", "channel", "is_subscribed", "timezone", "country_code")
+# Rows are read by position (a Row's attribute costs about a microsecond; a group of 50 would
+# make 400): the group's fields, the student's, then the opt-out's id.
+_STUDENT_PART = slice(len(_GROUP_FIELDS), len(_GROUP_FIELDS) + len(_STUDENT_FIELDS))
+_OPT_OUT_AT = _STUDENT_PART.stop
 _GROUP_WITH_STUDENTS = CheckedSelect(
-    select(_groups.c.id, _groups.c.owner_id, _groups.c.name, _groups.c.description,
-           _groups.c.default_timezone, _groups.c.default_channel,
-           _students.c.id.label("student_id"), _students.c.name.label("student_name"),
-           _students.c.phone, _students.c.channel, _students.c.is_subscribed, _students.c.timezone,
-           _students.c.country_code, _opt_outs.c.id.label("opt_out_id"))
+    select(*(_groups.c[name] for name in _GROUP_FIELDS),
+           *(_students.c[name].label(f"student_{name}") for name in _STUDENT_FIELDS),
+           _opt_outs.c.id.label("opt_out_id"))
     .select_from(_groups.outerjoin(_students, _students.c.group_id == _groups.c.id)
                  .outerjoin(_opt_outs, and_(_opt_outs.c.phone == _students.c.phone,
                                             _opt_outs.c.channel == _students.c.channel,
@@ -112,14 +116,15 @@ def get_group(reader: Reader, group_id: int) -> dict:
         actor, rows = _GROUP_WITH_STUDENTS.rows(reader, {"group_id": group_id})
     if not rows or visible(actor, rows[0]) is None:
         raise NotFound(GROUP_NOT_FOUND)
-    group = rows[0]
-    return {"id": group.id, "name": group.name, "description": group.description,
-            "default_timezone": group.default_timezone, "default_channel": group.default_channel,
-            "students": [{"id": row.student_id, "name": row.student_name, "phone": row.phone,
-                          "channel": row.channel, "is_subscribed": row.is_subscribed,
-                          "timezone": row.timezone, "country_code": row.country_code,
-                          "opted_out": row.opt_out_id is not None}
-                         for row in rows if row.student_id is not None]}
+    group = dict(zip(_GROUP_FIELDS, rows[0][:_STUDENT_PART.start], strict=True))
+    del group["owner_id"]
+    students = []
+    for row in rows:
+        student = dict(zip(_STUDENT_FIELDS, row[_STUDENT_PART], strict=True))
+        if student["id"] is not None:  # an empty group's one row has no student
+            student["opted_out"] = row[_OPT_OUT_AT] is not None
+            students.append(student)
+    return {**group, "students": students}
 
 
 # Checking students -------------------------------------------------------------------------
