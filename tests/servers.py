@@ -16,12 +16,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT_SECONDS = 30
@@ -70,15 +71,14 @@ def gunicorn(
 
 
 def _wait_until_answering(server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while True:
+    def answering() -> bool:
         assert server.process.poll() is None, server.output()
         try:
             response = requests.get(f"{server.base}/healthz", timeout=1,
                                     proxies={"http": None, "https": None})
-            if response.status_code < 500:
-                return
         except requests.RequestException:
-            pass
-        assert time.monotonic() < deadline, f"gunicorn did not answer within 30 s\n{server.output()}"
-        time.sleep(0.1)  # a bounded poll on a real process, not a sleep to let time pass
+            return False
+        return response.status_code < 500
+
+    assert eventually(answering, START_TIMEOUT_SECONDS), \
+        f"gunicorn did not answer within {START_TIMEOUT_SECONDS} s\n{server.output()}"

@@ -13,8 +13,9 @@ from ekatra.outbox.models import Message
 from ekatra.sandbox import Sandbox
 from tests.conftest import test_environ
 from tests.faults.proxy import TcpProxy
-from tests.faults.workers import eventually, require_postgresql, worker_environ, worker_process
+from tests.faults.workers import require_postgresql, worker_environ, worker_process
 from tests.outbox.factories import add_messages, statuses
+from tests.waiting import eventually
 
 MESSAGES = 3000
 

@@ -8,8 +8,9 @@ from ekatra import clock
 from ekatra.extensions import db
 from ekatra.outbox.models import Message
 from ekatra.sandbox import Sandbox
-from tests.faults.workers import eventually, require_postgresql, worker_environ, worker_process
+from tests.faults.workers import require_postgresql, worker_environ, worker_process
 from tests.outbox.factories import add_messages, statuses
+from tests.waiting import eventually
 
 MESSAGES = 5000
 

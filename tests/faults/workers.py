@@ -1,4 +1,4 @@
-"""Worker processes (`python -m scheduler`) for fault tests, and bounded waits on the database."""
+"""Worker processes (`python -m scheduler`) for fault tests (bounded waits: tests/waiting.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -82,14 +80,3 @@ def worker_process(environ: dict[str, str], log_path: Path):
     finally:
         if worker.is_running():
             worker.kill()
-
-
-def eventually(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    """Whether `condition()` held within `timeout` seconds (checked every `interval`)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if condition():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)

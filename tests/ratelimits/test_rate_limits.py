@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from ekatra.extensions import db
 from tests.conftest import test_environ
 from tests.factories import AuthorClient
 from tests.partners.factories import PartnerClient
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -76,14 +76,14 @@ def _serve(environ: dict, port: int, log):
 
 
 def _wait(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def answering() -> bool:
         try:
             requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return
         except requests.ConnectionError:
-            time.sleep(0.2)
-    raise AssertionError(f"the server on port {port} did not start")
+            return False
+        return True
+
+    assert eventually(answering, 30), f"the server on port {port} did not start"
 
 
 def test_two_web_processes_share_one_count_through_redis(tmp_path):

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from tests.conftest import test_environ
 from tests.deliveries.factories import KOLKATA, NEW_YORK, course_and_group, create_delivery
 from tests.health.test_metrics import scraped
 from tests.outbox.factories import add_message
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,16 +119,19 @@ def test_the_worker_process_serves_its_metrics_after_sending(app, author, databa
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             assert sandbox.wait_for(4, timeout=30)  # day 1 for both learners: text and question
-            deadline = time.monotonic() + 30
-            while True:  # the write-back (and so the count) follows the sends by a moment
-                samples = _scrape(url) or {}
-                sent = samples.get(("ekatra_outbox_messages_total", ("channel", "sms"),
-                                    ("error_code", ""), ("outcome", "sent")), 0)
-                beat = ("ekatra_job_last_success_timestamp_seconds", ("job_name", "heartbeat"))
-                if sent == 4 and beat in samples:
-                    break
-                assert time.monotonic() < deadline, f"worker metrics never showed 4 sent: {sent}"
-                time.sleep(0.2)
+            sent_key = ("ekatra_outbox_messages_total", ("channel", "sms"), ("error_code", ""),
+                        ("outcome", "sent"))
+            beat = ("ekatra_job_last_success_timestamp_seconds", ("job_name", "heartbeat"))
+            samples: dict = {}
+
+            def four_sent_and_a_heartbeat() -> bool:
+                samples.clear()
+                samples.update(_scrape(url) or {})
+                return samples.get(sent_key, 0) == 4 and beat in samples
+
+            # The write-back (and so the count) follows the sends by a moment.
+            assert eventually(four_sent_and_a_heartbeat, 30), \
+                f"worker metrics never showed 4 sent: {samples.get(sent_key, 0)}"
             for wrong in (None, "not-the-token"):  # the same token rule as the web's /metrics
                 refused = _get(url, wrong)
                 assert refused.status_code == 401 and "METRICS_TOKEN" in refused.json()["message"]
