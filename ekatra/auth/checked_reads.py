@@ -75,9 +75,8 @@ class SessionToCheck:
         if self.actor is not None:
             return self.actor
         if is_admin is _NOT_READ:
-            session = active_session(self.id, self.now)
-            active = session is not None and session.author_id == self.author_id
-            is_admin = session.is_admin if active else None
+            session = active_session(self.id, self.author_id, self.now)
+            is_admin = session.is_admin if session is not None else None
         if is_admin is None:
             raise Unauthorized(SESSION_REFUSED)
         self.actor = Actor(author_id=self.author_id, is_admin=bool(is_admin))
@@ -102,9 +101,8 @@ class CheckedSelect:
         SessionToCheck the statement with the session column (the session settled by it, or
         read alone when no row came back)."""
         connection = db.session.connection()
-        if isinstance(reader, Actor):
-            return reader, connection.execute(self.statement, parameters or {}).all()
-        if reader.actor is not None:
-            return reader.actor, connection.execute(self.statement, parameters or {}).all()
+        actor = reader if isinstance(reader, Actor) else reader.actor
+        if actor is not None:
+            return actor, connection.execute(self.statement, parameters or {}).all()
         rows = connection.execute(self.checking, {**(parameters or {}), **reader.parameters}).all()
         return reader.settle(getattr(rows[0], SESSION_COLUMN) if rows else _NOT_READ), rows

@@ -102,13 +102,14 @@ _SESSION_BY_ID = (
 )
 
 
-def active_session(session_id: str, now: datetime) -> ActiveSession | None:
-    """The login session a token names, if it is neither revoked nor expired.
+def active_session(session_id: str, author_id: int, now: datetime) -> ActiveSession | None:
+    """The login session a token names, if it is the token's author's (`author_id`) and neither
+    revoked nor expired.
 
     Read from the database on every call (one indexed row), never from a cache: a logout or a
     password reset committed before the request refuses its tokens."""
     row = db.session.connection().execute(_SESSION_BY_ID, {"session_id": session_id}).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    if row is None or row.author_id != author_id or row.revoked_at is not None or row.expires_at <= now:
         return None
     return ActiveSession(id=session_id, author_id=row.author_id, is_admin=row.is_admin)
 

@@ -117,12 +117,20 @@ def signed_claims(header: str | None) -> dict | None:
     return claims
 
 
+def _session_claims(claims: dict) -> tuple[str, int] | None:
+    """The login session and the author a token names (`sid`, `sub`), or None."""
+    sid, subject = claims.get("sid"), claims.get("sub")
+    if not sid or not isinstance(subject, str) or not subject.isdigit():
+        return None
+    return sid, int(subject)
+
+
 def _load_active_session(claims: dict) -> bool:
     """Set `g.login_session` when the token's login session is active (read from the database)
     and is the session of the token's author."""
-    sid = claims.get("sid")
-    session = services.active_session(sid, clock.now()) if sid else None
-    if session is None or str(session.author_id) != claims.get("sub"):
+    named = _session_claims(claims)
+    session = services.active_session(*named, clock.now()) if named else None
+    if session is None:
         return False
     g.login_session = session
     return True
@@ -159,10 +167,10 @@ def _session_to_check() -> bool:
     """For a read whose statement checks the session: True when the request carries a
     remembered access token naming a session (then `g.login_session` is a SessionToCheck)."""
     claims = _remembered_claims(refresh=False)
-    sid, subject = (claims.get("sid"), claims.get("sub")) if claims is not None else (None, None)
-    if not sid or not isinstance(subject, str) or not subject.isdigit():
+    named = _session_claims(claims) if claims is not None else None
+    if named is None:
         return False
-    g.login_session = SessionToCheck(sid, int(subject), clock.now())
+    g.login_session = SessionToCheck(*named, clock.now())
     return True
 
 
@@ -211,12 +219,9 @@ def author_required(refresh: bool = False, *, session_in_read: bool = False):
         @wraps(view)
         def settled(*args, **kwargs):
             try:
-                answer = view(*args, **kwargs)
-            except Exception:
-                _settle_session()  # a refused session's 401 replaces the view's error
-                raise
-            _settle_session()
-            return answer
+                return view(*args, **kwargs)
+            finally:
+                _settle_session()  # a refused session's 401 replaces the view's answer or error
 
         return authenticate(settled)
 
