@@ -17,9 +17,14 @@ def _value_of(obj, key: str):
     return _get_value_for_key(obj, key, missing)
 
 
+def _as_is(value):
+    return value
+
+
 def _converter(field: fields.Field) -> Callable | None:
-    """A function from a value (never `missing`) to what `field` dumps it as, or None where the
-    field is not a plain one (it then dumps itself)."""
+    """A function from a value (never `missing`) to what `field` dumps it as (`_as_is` where
+    the field dumps every value unchanged), or None where the field is not a plain one (it then
+    dumps itself)."""
     if isinstance(field, fields.Nested):
         schema = field.schema
         many = schema.many or field.many
@@ -38,6 +43,14 @@ def _converter(field: fields.Field) -> Callable | None:
     if isinstance(field, fields.Nested | fields.Pluck | fields.Method | fields.Function):
         return None
     serialize = field._serialize
+    method = type(field)._serialize
+    if method is fields.Field._serialize:  # Boolean, Raw, Dict without key or value fields: as is
+        return _as_is
+    # A value already of the field's type dumps as itself (String's str(), Integer's int()).
+    if method is fields.String._serialize:
+        return lambda value: value if value.__class__ is str else serialize(value, None, None)
+    if method is fields.Number._serialize and type(field).num_type is int and not field.as_string:
+        return lambda value: value if value.__class__ is int else serialize(value, None, None)
     return lambda value: serialize(value, None, None)
 
 
@@ -76,7 +89,7 @@ class BaseSchema(Schema):
                 if convert is not None:
                     value = _value_of(obj, attribute)
                     if value is not missing:
-                        data[key] = convert(value)
+                        data[key] = value if convert is _as_is else convert(value)
                 else:
                     value = field.serialize(attribute, obj, accessor=accessor)
                     if value is not missing:

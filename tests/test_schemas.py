@@ -33,3 +33,41 @@ def test_read_routes_answer_the_same_bytes_as_marshmallow_would(app, author, mon
     monkeypatch.setattr(BaseSchema, "_serialize", Schema._serialize)  # marshmallow's own, field by field
 
     assert _read_everything(author, course_id, group_id, delivery_id) == planned
+
+
+def test_values_not_of_their_fields_type_dump_as_marshmallow_dumps_them():
+    from datetime import datetime
+
+    from marshmallow import fields
+
+    class Inner(BaseSchema):
+        flag = fields.Boolean()
+
+    class Odd(BaseSchema):
+        text = fields.String()
+        email = fields.Email()
+        count = fields.Integer()
+        counted = fields.Integer(as_string=True)
+        ratio = fields.Float()
+        flag = fields.Boolean()
+        raw = fields.Raw()
+        tags = fields.List(fields.String())
+        inner = fields.Nested(Inner, many=True)
+        when = fields.DateTime()
+
+    rows = [
+        {"text": "plain", "email": "a@example.org", "count": 3, "counted": 3, "ratio": 1, "flag": True,
+         "raw": {"k": [1]}, "tags": ["a"], "inner": [{"flag": False}], "when": datetime(2026, 1, 2, 3, 4)},
+        {"text": 12, "email": None, "count": "7", "counted": "8", "ratio": "2.5", "flag": 0,
+         "raw": None, "tags": [1, None], "inner": [], "when": None},
+        {"text": None, "count": True, "counted": None, "ratio": None, "flag": None, "tags": None,
+         "inner": None},
+        {"count": 2.9, "text": b"bytes"},
+    ]
+    planned = Odd().dump(rows, many=True)
+
+    class Marshmallow(Odd):
+        _serialize = Schema._serialize
+
+    assert planned == Marshmallow().dump(rows, many=True)
+    assert planned[1]["text"] == "12" and planned[1]["count"] == 7 and planned[2]["count"] == 1
