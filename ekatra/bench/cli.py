@@ -1,4 +1,4 @@
-"""`ekatra bench`: the benchmark commands (plan, dispatch, api, claim, import)."""
+"""`ekatra bench`: the benchmark commands (plan, dispatch, api, reads, claim, import)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from ekatra.bench.claim import claim_command
 from ekatra.bench.dispatch import dispatch_command
 from ekatra.bench.importing import import_command
 from ekatra.bench.plan import plan_command
+from ekatra.bench.reads import reads_command
 
 
 @click.group("bench")
@@ -19,5 +20,6 @@ def bench_group():
 bench_group.add_command(plan_command)
 bench_group.add_command(dispatch_command)
 bench_group.add_command(api_command)
+bench_group.add_command(reads_command)
 bench_group.add_command(claim_command)
 bench_group.add_command(import_command)

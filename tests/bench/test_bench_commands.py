@@ -65,3 +65,32 @@ def test_bench_api_serves_the_read_routes(tmp_path):
     assert "requests_per_second" in output
     assert figures["requests"] > 0
     assert figures["errors"] == 0
+
+
+def test_bench_reads_answers_the_read_routes_in_process(tmp_path):
+    output, figures = _bench(tmp_path, "reads", "--requests", "30", "--rounds", "2")
+    assert "cpu_ms_per_request_fastest" in output
+    assert figures["requests_per_round"] == 30 and figures["rounds"] == 2
+    assert 0 < figures["cpu_ms_per_request_fastest"] <= figures["cpu_ms_per_request_median"]
+
+
+def test_callgrind_totals_are_read_from_every_part_of_its_output(tmp_path):
+    from ekatra.bench.reads import callgrind_total
+
+    (tmp_path / "reads.callgrind").write_text("events: Ir\nsummary: 0\nfn=main\n1 5\ntotals: 1200\n")
+    (tmp_path / "reads.callgrind.2").write_text("events: Ir\nsummary: 0\ntotals: 34\n")
+    assert callgrind_total(tmp_path / "reads.callgrind") == 1234
+
+
+def test_a_read_not_answered_with_a_200_stops_the_in_process_bench():
+    import click
+    import pytest
+
+    from ekatra.bench.reads import _answer_all
+
+    def refusing_app(_environ, start_response):
+        start_response("401 UNAUTHORIZED", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    with pytest.raises(click.ClickException, match="/api/course/1 answered 401"):
+        _answer_all(refusing_app, [{"PATH_INFO": "/api/course/1"}], 1)
