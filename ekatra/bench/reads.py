@@ -59,7 +59,8 @@ def _answer_all(app, environs: list[dict], requests: int) -> None:
         statuses.append(status)
 
     for index in range(requests):
-        body = app(dict(environs[index % len(environs)]), start_response)
+        environ = environs[index % len(environs)]
+        body = app(dict(environ), start_response)
         try:
             for _chunk in body:
                 pass
@@ -68,7 +69,7 @@ def _answer_all(app, environs: list[dict], requests: int) -> None:
                 body.close()
         status = statuses.pop()
         if not status.startswith("200"):
-            raise click.ClickException(f"{environs[index % len(environs)]['PATH_INFO']} answered {status}")
+            raise click.ClickException(f"{environ['PATH_INFO']} answered {status}")
 
 
 def _callgrind(pid: int, switch: str) -> None:
